@@ -1,0 +1,1 @@
+"""The qtrader command-line application: the composition root."""

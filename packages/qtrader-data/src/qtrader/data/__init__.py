@@ -1,0 +1,1 @@
+"""QTrader data service."""

@@ -1,0 +1,1 @@
+"""QTrader engine service."""

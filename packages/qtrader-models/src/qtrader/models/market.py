@@ -1,0 +1,215 @@
+"""Market data contracts: instruments, bars, corporate actions and columnar slices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import AwareDatetime, Field, model_validator
+
+from qtrader.models._base import FrozenModel
+
+FloatArray = npt.NDArray[np.float64]
+PRICE_FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+
+
+class PriceAdjustment(StrEnum):
+    """Which adjustment the prices of a feed carry."""
+
+    UNADJUSTED = "unadjusted"
+    """As traded. Splits and dividends arrive as corporate actions."""
+    SPLIT_ADJUSTED = "split_adjusted"
+    """History rescaled for splits; no corporate actions may be applied to positions."""
+    TOTAL_RETURN = "total_return"
+    """Rescaled for splits and dividends; applying dividends again would count them twice."""
+
+
+class Instrument(FrozenModel):
+    """A tradable instrument."""
+
+    symbol: str = Field(min_length=1)
+    currency: str = "USD"
+    lot_size: Decimal = Field(default=Decimal(1), gt=0)
+    tick_size: Decimal = Field(default=Decimal("0.01"), gt=0)
+    timezone: str = "America/New_York"
+
+
+class Bar(FrozenModel):
+    """One OHLCV bar, stamped at its close (end) time.
+
+    Stamping at the close is what keeps decisions honest: a bar stamped T is
+    only known at T.
+    """
+
+    symbol: str = Field(min_length=1)
+    timestamp: AwareDatetime
+    open: float = Field(gt=0, allow_inf_nan=False)
+    high: float = Field(gt=0, allow_inf_nan=False)
+    low: float = Field(gt=0, allow_inf_nan=False)
+    close: float = Field(gt=0, allow_inf_nan=False)
+    volume: float = Field(ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Bar:
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is below low {self.low}")
+        for name in ("open", "close"):
+            value = getattr(self, name)
+            if not self.low <= value <= self.high:
+                raise ValueError(f"{name} {value} is outside [low {self.low}, high {self.high}]")
+        return self
+
+
+class Split(FrozenModel):
+    """A split effective from the first session of ``ex_date``.
+
+    ``ratio`` is new shares per old share: 4-for-1 is ``4`` (quantity x 4,
+    price / 4); a 1-for-10 reverse split is ``0.1``.
+    """
+
+    kind: Literal["split"] = "split"
+    symbol: str = Field(min_length=1)
+    ex_date: date
+    ratio: Decimal = Field(gt=0)
+
+
+class CashDividend(FrozenModel):
+    """A cash dividend per share, owed to holders at the close before ``ex_date``."""
+
+    kind: Literal["cash_dividend"] = "cash_dividend"
+    symbol: str = Field(min_length=1)
+    ex_date: date
+    amount: Decimal = Field(gt=0)
+    pay_date: date | None = None
+
+
+CorporateAction = Annotated[Split | CashDividend, Field(discriminator="kind")]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BarSlice:
+    """Every bar stamped ``timestamp``, as parallel columnar arrays.
+
+    This is what moves through the hot loop once per timestamp: arrays, not
+    a validated object per bar. Data is validated where an adapter loads it.
+    ``symbols[i]`` owns ``open[i]`` ... ``volume[i]``. Symbols without a bar
+    at this time (not listed yet, halted, delisted) are simply absent.
+
+    ``opened_at`` is when the bars began (the session open for daily bars);
+    a fill at the open of this bar is stamped with it. ``warmup`` slices
+    feed indicators before ``start`` and are never traded. ``actions`` are the
+    corporate actions effective from this timestamp on (only on unadjusted
+    feeds).
+    """
+
+    timestamp: datetime
+    opened_at: datetime
+    symbols: tuple[str, ...]
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    warmup: bool = False
+    actions: tuple[Split | CashDividend, ...] = ()
+    _index: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.symbols)
+        for name in PRICE_FIELDS:
+            column = getattr(self, name)
+            if column.shape != (n,):
+                raise ValueError(
+                    f"BarSlice column {name!r} has shape {column.shape}, expected ({n},)"
+                )
+        if self.timestamp.tzinfo is None or self.opened_at.tzinfo is None:
+            raise ValueError("BarSlice timestamps must be timezone-aware")
+        object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
+
+    def index(self, symbol: str) -> int | None:
+        """Position of ``symbol`` in the columns, or ``None`` if it has no bar now."""
+        return self._index.get(symbol)
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._index
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def bar(self, symbol: str) -> Bar:
+        """A validated ``Bar`` for one symbol (for convenience, not for the hot path)."""
+        i = self._index.get(symbol)
+        if i is None:
+            raise KeyError(f"no bar for {symbol!r} at {self.timestamp.isoformat()}")
+        return Bar(
+            symbol=symbol,
+            timestamp=self.timestamp,
+            open=float(self.open[i]),
+            high=float(self.high[i]),
+            low=float(self.low[i]),
+            close=float(self.close[i]),
+            volume=float(self.volume[i]),
+        )
+
+    @classmethod
+    def from_bars(
+        cls,
+        bars: list[Bar],
+        *,
+        opened_at: datetime | None = None,
+        warmup: bool = False,
+        actions: tuple[Split | CashDividend, ...] = (),
+    ) -> BarSlice:
+        """Build a slice from bars that all share one timestamp (tests, live feeds)."""
+        if not bars:
+            raise ValueError("BarSlice.from_bars needs at least one bar")
+        stamps = {b.timestamp for b in bars}
+        if len(stamps) != 1:
+            raise ValueError(f"bars of one slice must share a timestamp, got {sorted(stamps)}")
+        symbols = tuple(b.symbol for b in bars)
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"duplicate symbols in one slice: {symbols}")
+
+        def column(name: str) -> FloatArray:
+            return np.array([getattr(b, name) for b in bars], dtype=np.float64)
+
+        ts = bars[0].timestamp
+        return cls(
+            timestamp=ts,
+            opened_at=opened_at or ts,
+            symbols=symbols,
+            open=column("open"),
+            high=column("high"),
+            low=column("low"),
+            close=column("close"),
+            volume=column("volume"),
+            warmup=warmup,
+            actions=actions,
+        )
+
+
+class StreamRequest(FrozenModel):
+    """What the engine asks a data service to stream.
+
+    ``start`` and ``end`` are session dates, both inclusive. ``warmup_bars``
+    bars per symbol before ``start`` are delivered first, flagged ``warmup``.
+    """
+
+    symbols: tuple[str, ...] = Field(min_length=1)
+    start: date
+    end: date
+    warmup_bars: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> StreamRequest:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError(f"symbols repeat: {list(self.symbols)}")
+        return self

@@ -1,0 +1,210 @@
+"""The ports: Protocols through which the engine drives every service.
+
+No service imports another; each implements one of these and receives what
+it needs through its constructor. A live data feed or a broker replaces the
+simulated services by implementing the same Protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from qtrader.models.market import (
+    BarSlice,
+    CashDividend,
+    FloatArray,
+    Instrument,
+    PriceAdjustment,
+    Split,
+    StreamRequest,
+)
+from qtrader.models.orders import ExecutionReport, Fill, Order, OrderRequest, OrderUpdate
+from qtrader.models.portfolio import PortfolioState
+from qtrader.models.signals import Intent, RiskDecision, SignalDirection
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where time comes from. In a backtest: the simulation clock, never the wall clock."""
+
+    def now(self) -> datetime: ...
+
+
+@runtime_checkable
+class DataService(Protocol):
+    """Market data: instruments and a time-aligned stream of bar slices."""
+
+    @property
+    def price_adjustment(self) -> PriceAdjustment:
+        """Which adjustment the streamed prices carry (decides whether actions apply)."""
+        ...
+
+    def symbols(self) -> list[str]:
+        """Symbols this source can stream."""
+        ...
+
+    def instruments(self, symbols: Sequence[str]) -> list[Instrument]:
+        """Instrument details; raises ``KeyError`` naming an unknown symbol."""
+        ...
+
+    def stream(self, request: StreamRequest) -> Iterator[BarSlice]:
+        """Slices in strictly increasing timestamp order: every bar stamped T before
+        any bar of T+1. Warmup slices (before ``start``) come first, flagged."""
+        ...
+
+
+@runtime_checkable
+class PortfolioView(Protocol):
+    """Read-only view of the portfolio, handed to anything that must not mutate it."""
+
+    @property
+    def cash(self) -> Decimal: ...
+
+    @property
+    def equity(self) -> Decimal: ...
+
+    def position(self, symbol: str, strategy_id: str | None = None) -> Decimal:
+        """Signed quantity held (by one strategy, or in total)."""
+        ...
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The last mark of ``symbol``, or ``None`` if it was never marked."""
+        ...
+
+    def snapshot(self) -> PortfolioState: ...
+
+
+@runtime_checkable
+class PortfolioService(PortfolioView, Protocol):
+    """The book of record. Only the engine calls the mutating methods."""
+
+    def apply_fill(self, fill: Fill) -> None: ...
+
+    def apply_action(self, action: Split | CashDividend, timestamp: datetime) -> None: ...
+
+    def mark(self, bars: BarSlice) -> None:
+        """Mark to market at the bars' close; symbols without a bar keep their last price."""
+        ...
+
+    def view(self) -> PortfolioView:
+        """A read-only facade over this portfolio."""
+        ...
+
+
+@runtime_checkable
+class ExecutionService(Protocol):
+    """Where orders go: a simulated venue in a backtest, a broker when live."""
+
+    def submit(self, request: OrderRequest, at: datetime) -> Order:
+        """Accept an order decided at ``at``; it is active from the next bar on."""
+        ...
+
+    def cancel(self, order_id: str, at: datetime) -> OrderUpdate | None:
+        """Cancel a working order; ``None`` when it is not working any more."""
+        ...
+
+    def process(self, bars: BarSlice) -> ExecutionReport:
+        """Match working orders against the bars of one timestamp."""
+        ...
+
+    def apply_action(self, action: Split | CashDividend) -> tuple[OrderUpdate, ...]:
+        """Adjust or cancel working orders of a symbol that splits."""
+        ...
+
+    def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]: ...
+
+
+@runtime_checkable
+class RiskService(Protocol):
+    """Sizes intents and approves, resizes or rejects them before they are sent."""
+
+    def decide(
+        self,
+        intents: Sequence[Intent],
+        portfolio: PortfolioView,
+        prices: Mapping[str, Decimal],
+        at: datetime,
+    ) -> list[RiskDecision]:
+        """One decision per intent, in order. ``prices`` are the latest closes."""
+        ...
+
+
+@runtime_checkable
+class StrategyContext(Protocol):
+    """What a strategy sees at time T: nothing after T, and no way to mutate services."""
+
+    @property
+    def strategy_id(self) -> str: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The whole universe of the backtest."""
+        ...
+
+    def has_bar(self, symbol: str) -> bool:
+        """Whether ``symbol`` has a bar stamped at the current timestamp."""
+        ...
+
+    def history(self, symbol: str, field: str, n: int) -> FloatArray:
+        """The last ``n`` values (or fewer, if fewer exist) of ``field`` up to and
+        including T, oldest first, as a read-only array."""
+        ...
+
+    def position(self, symbol: str) -> Decimal:
+        """This strategy's signed quantity in ``symbol``."""
+        ...
+
+    @property
+    def cash(self) -> Decimal: ...
+
+    @property
+    def equity(self) -> Decimal: ...
+
+    def open_orders(self) -> tuple[Order, ...]: ...
+
+    def buy(self, symbol: str, quantity: Decimal | int, **kwargs: object) -> None: ...
+
+    def sell(self, symbol: str, quantity: Decimal | int, **kwargs: object) -> None: ...
+
+    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None: ...
+
+    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None: ...
+
+    def cancel(self, order_id: str) -> None: ...
+
+    def log(self, message: str) -> None: ...
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """A trading strategy. Derive from ``BaseStrategy`` to implement only what you need."""
+
+    def on_start(self, ctx: StrategyContext) -> None: ...
+
+    def on_bar(self, ctx: StrategyContext) -> None: ...
+
+    def on_fill(self, ctx: StrategyContext, fill: Fill) -> None: ...
+
+    def on_end(self, ctx: StrategyContext) -> None: ...
+
+
+class BaseStrategy:
+    """No-op hooks, so a strategy overrides only the ones it needs."""
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Called once before the first bar."""
+
+    def on_bar(self, ctx: StrategyContext) -> None:
+        """Called at each traded timestamp, after fills and marks at that timestamp."""
+
+    def on_fill(self, ctx: StrategyContext, fill: Fill) -> None:
+        """Called for each fill of one of this strategy's orders."""
+
+    def on_end(self, ctx: StrategyContext) -> None:
+        """Called once after the last bar."""
