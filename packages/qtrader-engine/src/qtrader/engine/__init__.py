@@ -1,1 +1,27 @@
-"""QTrader engine service."""
+"""QTrader engine: the backtest loop, the strategy context, results and metrics."""
+
+from qtrader.engine.clock import SimulationClock
+from qtrader.engine.config import EngineConfig
+from qtrader.engine.engine import BacktestEngine, EngineError
+from qtrader.engine.history import BarHistory
+from qtrader.engine.metrics import PERIODS_PER_YEAR, compute_metrics
+from qtrader.engine.output import RESULT_FILES, atomic_write_text, result_tables, write_results
+from qtrader.engine.results import BacktestResult, EquityRow, RoundTrip, round_trips
+
+__all__ = [
+    "PERIODS_PER_YEAR",
+    "RESULT_FILES",
+    "BacktestEngine",
+    "BacktestResult",
+    "BarHistory",
+    "EngineConfig",
+    "EngineError",
+    "EquityRow",
+    "RoundTrip",
+    "SimulationClock",
+    "atomic_write_text",
+    "compute_metrics",
+    "result_tables",
+    "round_trips",
+    "write_results",
+]

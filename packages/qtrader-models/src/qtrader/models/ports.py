@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from qtrader.models.market import (
+    Bar,
     BarSlice,
     CashDividend,
     FloatArray,
@@ -21,7 +22,14 @@ from qtrader.models.market import (
     Split,
     StreamRequest,
 )
-from qtrader.models.orders import ExecutionReport, Fill, Order, OrderRequest, OrderUpdate
+from qtrader.models.orders import (
+    ExecutionReport,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderUpdate,
+    TimeInForce,
+)
 from qtrader.models.portfolio import PortfolioState
 from qtrader.models.signals import Intent, RiskDecision, SignalDirection
 
@@ -151,6 +159,10 @@ class StrategyContext(Protocol):
         """Whether ``symbol`` has a bar stamped at the current timestamp."""
         ...
 
+    def bar(self, symbol: str) -> Bar | None:
+        """The bar of ``symbol`` stamped at the current timestamp, or ``None``."""
+        ...
+
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
         """The last ``n`` values (or fewer, if fewer exist) of ``field`` up to and
         including T, oldest first, as a read-only array."""
@@ -168,11 +180,39 @@ class StrategyContext(Protocol):
 
     def open_orders(self) -> tuple[Order, ...]: ...
 
-    def buy(self, symbol: str, quantity: Decimal | int, **kwargs: object) -> None: ...
+    def buy(
+        self,
+        symbol: str,
+        quantity: Decimal | int,
+        *,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str | None = None,
+    ) -> None:
+        """Buy; the order type follows from the prices given (none: market)."""
+        ...
 
-    def sell(self, symbol: str, quantity: Decimal | int, **kwargs: object) -> None: ...
+    def sell(
+        self,
+        symbol: str,
+        quantity: Decimal | int,
+        *,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str | None = None,
+    ) -> None:
+        """Sell; the order type follows from the prices given (none: market)."""
+        ...
 
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None: ...
+    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
+        """Order the difference between ``target`` and position plus working orders."""
+        ...
+
+    def order_target_percent(self, symbol: str, fraction: float) -> None:
+        """Target ``fraction`` of equity in ``symbol`` at the current close, whole shares."""
+        ...
 
     def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None: ...
 

@@ -1,0 +1,170 @@
+"""The composition root: config -> concrete services -> engine.
+
+This is the only module in QTrader that names concrete service classes.
+Swapping an implementation is a change of one entry below, e.g. to run
+with the in-memory fake execution::
+
+    from qtrader.models.testing import FakeExecutionService
+    def build_execution(options): return FakeExecutionService()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
+from qtrader.cli.strategies import load_strategy
+from qtrader.data import CsvDataConfig, CsvDataService
+from qtrader.engine import (
+    BacktestEngine,
+    BacktestResult,
+    EngineConfig,
+    compute_metrics,
+    write_results,
+)
+from qtrader.execution import ExecutionConfig, SimulatedExecutionService
+from qtrader.models import (
+    DataService,
+    ExecutionService,
+    PortfolioService,
+    RiskService,
+    Strategy,
+)
+from qtrader.portfolio import LotPortfolioService, PortfolioConfig
+from qtrader.risk import CashLimitRiskService, RiskConfig
+
+T = TypeVar("T")
+
+DISTRIBUTIONS = (
+    "qtrader-models",
+    "qtrader-data",
+    "qtrader-portfolio",
+    "qtrader-execution",
+    "qtrader-risk",
+    "qtrader-engine",
+    "qtrader-cli",
+)
+
+
+def _validated(section: str, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid config\n{describe_validation_error(exc, section)}") from exc
+
+
+def _csv_source(options: Mapping[str, Any], base_dir: Path) -> DataService:
+    opts = dict(options)
+    path = Path(opts.pop("path", "."))
+    opts["path"] = path if path.is_absolute() else base_dir / path
+    return CsvDataService(_validated("data", lambda: CsvDataConfig.model_validate(opts)))
+
+
+# Adapters by the name used in `data.source`.
+DATA_SOURCES: dict[str, Callable[[Mapping[str, Any], Path], DataService]] = {
+    "csv": _csv_source,
+}
+
+
+def build_data(config: BacktestConfig, base_dir: Path) -> DataService:
+    factory = DATA_SOURCES.get(config.data.source)
+    if factory is None:
+        raise ConfigError(
+            f"data.source: unknown source {config.data.source!r}; "
+            f"available: {', '.join(sorted(DATA_SOURCES))}"
+        )
+    return factory(config.data.options, base_dir)
+
+
+def build_portfolio(config: BacktestConfig) -> PortfolioService:
+    options = {"initial_cash": config.initial_cash, **config.portfolio}
+    return LotPortfolioService(
+        _validated("portfolio", lambda: PortfolioConfig.model_validate(options))
+    )
+
+
+def build_execution(config: BacktestConfig) -> ExecutionService:
+    return SimulatedExecutionService(
+        _validated("execution", lambda: ExecutionConfig.model_validate(config.execution))
+    )
+
+
+def build_risk(config: BacktestConfig) -> RiskService:
+    options = dict(config.risk)
+    preset = options.pop("preset", None)
+
+    def make() -> RiskConfig:
+        if preset is None:
+            return RiskConfig.model_validate(options)
+        base = RiskConfig.preset(str(preset)).model_dump()
+        return RiskConfig.model_validate({**base, **options})
+
+    try:
+        return CashLimitRiskService(_validated("risk", make))
+    except (KeyError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"risk.preset: {exc}") from exc
+
+
+def build_strategies(config: BacktestConfig, base_dir: Path) -> dict[str, Strategy]:
+    return {
+        sid: load_strategy(section.name, section.params, base_dir)
+        for sid, section in config.strategy_sections().items()
+    }
+
+
+@dataclass(frozen=True)
+class Backtest:
+    engine: BacktestEngine
+    config: BacktestConfig
+
+
+def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
+    engine = BacktestEngine(
+        EngineConfig(
+            start=config.start,
+            end=config.end,
+            symbols=config.data.symbols,
+            warmup_bars=config.warmup_bars,
+        ),
+        data=build_data(config, base_dir),
+        portfolio=build_portfolio(config),
+        execution=build_execution(config),
+        risk=build_risk(config),
+        strategies=build_strategies(config, base_dir),
+    )
+    return Backtest(engine=engine, config=config)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in DISTRIBUTIONS:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - only outside an install
+            versions[name] = "unknown"
+    return versions
+
+
+def resolved_config_yaml(config: BacktestConfig) -> str:
+    document = config.model_dump(mode="json", exclude_none=True)
+    document["versions"] = package_versions()
+    return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
+
+
+def run_backtest(
+    config: BacktestConfig, base_dir: Path, output: Path | None
+) -> tuple[BacktestResult, dict[str, float | int | None]]:
+    """Run one backtest; write its files into ``output`` when given."""
+    result = bootstrap(config, base_dir).engine.run()
+    if output is None:
+        return result, compute_metrics(result)
+    return result, write_results(result, output, {"config.yaml": resolved_config_yaml(config)})

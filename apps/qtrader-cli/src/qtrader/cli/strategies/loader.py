@@ -1,0 +1,84 @@
+"""Find a strategy class by built-in name, ``package.module:Class`` or ``path/file.py:Class``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from qtrader.cli.strategies.buy_and_hold import BuyAndHold
+from qtrader.cli.strategies.sma_crossover import SmaCrossover
+from qtrader.models import Strategy
+
+BUILT_IN: Mapping[str, type[Any]] = {
+    "buy_and_hold": BuyAndHold,
+    "sma_crossover": SmaCrossover,
+}
+
+
+class StrategyLoadError(ValueError):
+    """The strategy reference or its parameters are wrong."""
+
+
+def _resolve(reference: str, base_dir: Path) -> type[Any]:
+    if reference in BUILT_IN:
+        return BUILT_IN[reference]
+    if ":" not in reference:
+        raise StrategyLoadError(
+            f"unknown strategy {reference!r}: expected a built-in name "
+            f"({', '.join(sorted(BUILT_IN))}), 'package.module:Class' or 'path/file.py:Class'"
+        )
+    where, _, name = reference.rpartition(":")
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise StrategyLoadError(f"strategy file {path} does not exist")
+        module_name = f"qtrader_user_strategy_{abs(hash(str(path.resolve())))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - defensive
+            raise StrategyLoadError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise StrategyLoadError(f"cannot import module {where!r}: {exc}") from exc
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type):
+        raise StrategyLoadError(f"{where!r} has no class {name!r}")
+    return cls
+
+
+def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> Strategy:
+    """Instantiate a strategy. A class with a ``Params`` pydantic model gets its params
+    validated by it; any other class is called with the params as keyword arguments."""
+    cls = _resolve(reference, base_dir)
+    params_model = getattr(cls, "Params", None)
+    try:
+        if isinstance(params_model, type) and issubclass(params_model, BaseModel):
+            strategy = cls(params_model.model_validate(dict(params)))
+        else:
+            strategy = cls(**params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"strategy.params.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
+    except TypeError as exc:
+        raise StrategyLoadError(f"strategy {reference!r}: bad params: {exc}") from exc
+    if not isinstance(strategy, Strategy):
+        raise StrategyLoadError(
+            f"{reference!r} is not a strategy: it needs on_start, on_bar, on_fill and on_end "
+            "(derive from qtrader.models.BaseStrategy)"
+        )
+    return strategy

@@ -1,0 +1,82 @@
+"""Sessions: one test session per distribution, each in its own environment, plus lint,
+types and import contracts. `nox` runs them all; `nox -s "tests(qtrader-data)"` runs one.
+
+Each environment is made by `uv sync --locked --package <name>`, so a test session sees only
+what that distribution declares: an undeclared dependency fails its tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+# distribution -> (folder, import name)
+DISTRIBUTIONS = {
+    "qtrader-models": ("packages/qtrader-models", "qtrader.models"),
+    "qtrader-data": ("packages/qtrader-data", "qtrader.data"),
+    "qtrader-portfolio": ("packages/qtrader-portfolio", "qtrader.portfolio"),
+    "qtrader-execution": ("packages/qtrader-execution", "qtrader.execution"),
+    "qtrader-risk": ("packages/qtrader-risk", "qtrader.risk"),
+    "qtrader-engine": ("packages/qtrader-engine", "qtrader.engine"),
+    "qtrader-cli": ("apps/qtrader-cli", "qtrader.cli"),
+}
+SOURCES = [f"{folder}/src" for folder, _ in DISTRIBUTIONS.values()]
+
+
+def sync(session: nox.Session, *args: str) -> None:
+    """Install from uv.lock into this session's own environment."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        *args,
+        env={
+            "UV_PROJECT_ENVIRONMENT": session.virtualenv.location,
+            "UV_PYTHON_DOWNLOADS": "never",
+        },
+        external=True,
+    )
+
+
+@nox.session
+@nox.parametrize("package", list(DISTRIBUTIONS))
+def tests(session: nox.Session, package: str) -> None:
+    """Run one distribution's tests, with coverage of that distribution only (bar: 90%)."""
+    folder, module = DISTRIBUTIONS[package]
+    sync(session, "--package", package, "--group", "dev")
+    data_file = os.path.join(session.create_tmp(), ".coverage")
+    session.run(
+        "python", "-m", "pytest", f"{folder}/tests",
+        f"--cov={module}", "--cov-report=term-missing:skip-covered", "--cov-fail-under=90",
+        "-p", "no:cacheprovider",
+        *session.posargs,
+        env={"COVERAGE_FILE": data_file},
+    )  # fmt: skip
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    sync(session, "--only-group", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy --strict over every distribution's sources."""
+    sync(session, "--all-packages", "--group", "lint")
+    session.run("mypy", *SOURCES)
+
+
+@nox.session
+def imports(session: nox.Session) -> None:
+    """import-linter contracts, and a test that a forbidden import really breaks them."""
+    sync(session, "--all-packages", "--group", "lint", "--group", "dev")
+    session.run("lint-imports", "--no-cache")
+    session.run("python", "-m", "pytest", "tests", "-p", "no:cacheprovider")

@@ -1,0 +1,146 @@
+"""The backtest loop: orchestration only, through the ports in qtrader.models.
+
+At each timestamp T, in this fixed order:
+
+1. corporate actions effective at T reach the portfolio and the working orders;
+2. execution matches working orders against the bars of T;
+3. the portfolio applies the fills and marks to market at T's close;
+4. strategies see bars up to and including T and the portfolio, and ask for
+   orders or signals (not on warmup bars, which only feed history);
+5. risk sizes and approves or rejects what they asked for;
+6. approved orders go to execution, active from the next timestamp on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+
+from qtrader.engine.clock import SimulationClock
+from qtrader.engine.config import EngineConfig
+from qtrader.engine.context import EngineStrategyContext
+from qtrader.engine.history import BarHistory
+from qtrader.engine.results import BacktestResult, EquityRow, ResultRecorder
+from qtrader.models import (
+    BarSlice,
+    DataService,
+    ExecutionService,
+    PortfolioService,
+    PriceAdjustment,
+    RiskService,
+    Strategy,
+    StreamRequest,
+)
+
+logger = logging.getLogger("qtrader.engine")
+
+
+class EngineError(ValueError):
+    """A setup the engine refuses to run, or a run that cannot produce results."""
+
+
+class BacktestEngine:
+    """Drives injected services; owns no business logic of its own."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        data: DataService,
+        portfolio: PortfolioService,
+        execution: ExecutionService,
+        risk: RiskService,
+        strategies: Mapping[str, Strategy],
+    ) -> None:
+        if not strategies:
+            raise EngineError("at least one strategy is needed")
+        self._config = config
+        self._data = data
+        self._portfolio = portfolio
+        self._execution = execution
+        self._risk = risk
+        self._strategies = dict(strategies)
+        self.clock = SimulationClock()
+        self._history = BarHistory(config.symbols)
+        view = portfolio.view()
+        self._view = view
+        self._contexts = {
+            sid: EngineStrategyContext(
+                sid, config.symbols, self._history, view, execution, logger.getChild(sid)
+            )
+            for sid in self._strategies
+        }
+        self._recorder = ResultRecorder()
+        self._started = False
+
+    def run(self) -> BacktestResult:
+        apply_actions = self._data.price_adjustment is PriceAdjustment.UNADJUSTED
+        request = StreamRequest(
+            symbols=self._config.symbols,
+            start=self._config.start,
+            end=self._config.end,
+            warmup_bars=self._config.warmup_bars,
+        )
+        last: BarSlice | None = None
+        for bars in self._data.stream(request):
+            self._step(bars, apply_actions)
+            last = bars
+        if last is None or not self._started:
+            raise EngineError(
+                f"no bars for {list(self._config.symbols)} between "
+                f"{self._config.start} and {self._config.end}"
+            )
+        for sid, strategy in self._strategies.items():
+            strategy.on_end(self._contexts[sid])
+        return self._recorder.result(self._portfolio.snapshot(), self._execution.open_orders())
+
+    def _step(self, bars: BarSlice, apply_actions: bool) -> None:
+        self.clock.advance(bars.timestamp)
+        for action in bars.actions:  # (1)
+            if not apply_actions:
+                raise EngineError(
+                    f"the data feed's prices are {self._data.price_adjustment.value} but it "
+                    f"sent a corporate action ({action.kind} of {action.symbol} on "
+                    f"{action.ex_date}); applying it would count it twice"
+                )
+            self._portfolio.apply_action(action, bars.timestamp)
+            self._recorder.updates(self._execution.apply_action(action))
+        report = self._execution.process(bars)  # (2)
+        self._recorder.updates(report.updates)
+        for fill in report.fills:  # (3)
+            self._portfolio.apply_fill(fill)
+            self._recorder.fill(fill)
+        self._portfolio.mark(bars)
+        self._history.append(bars)
+        for ctx in self._contexts.values():
+            ctx.set_bars(bars)
+        if bars.warmup:
+            return
+        self._recorder.equity(EquityRow(bars.timestamp, self._view.cash, self._view.equity))
+        if not self._started:
+            self._started = True
+            for sid, strategy in self._strategies.items():
+                strategy.on_start(self._contexts[sid])
+        for fill in report.fills:
+            owner = self._strategies.get(fill.strategy_id)
+            if owner is not None:
+                owner.on_fill(self._contexts[fill.strategy_id], fill)
+        intents = []
+        for sid, strategy in self._strategies.items():  # (4)
+            strategy.on_bar(self._contexts[sid])
+            asked, cancels = self._contexts[sid].drain()
+            intents.extend(asked)
+            for order_id in cancels:
+                update = self._execution.cancel(order_id, bars.timestamp)
+                self._recorder.updates(() if update is None else (update,))
+        if not intents:
+            return
+        prices: dict[str, Decimal] = {}
+        for intent in intents:
+            price = self._view.last_price(intent.symbol)
+            if price is not None:
+                prices[intent.symbol] = price
+        for decision in self._risk.decide(intents, self._view, prices, bars.timestamp):  # (5)
+            self._recorder.decision(decision)
+            if decision.order is not None:  # (6)
+                self._recorder.order(self._execution.submit(decision.order, bars.timestamp))

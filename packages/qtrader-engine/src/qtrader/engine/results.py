@@ -1,0 +1,149 @@
+"""What a run produced, recorded as the engine goes, and round trips derived from fills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from qtrader.models import Fill, Order, OrderUpdate, PortfolioState, RiskDecision
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class EquityRow:
+    timestamp: datetime
+    cash: Decimal
+    equity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTrip:
+    """A position in one symbol by one strategy, from flat back to flat.
+
+    Prices are quantity-weighted averages of the entry and exit fills; ``pnl``
+    is net of every commission paid on those fills.
+    """
+
+    strategy_id: str
+    symbol: str
+    direction: str
+    quantity: Decimal
+    entry_time: datetime
+    entry_price: Decimal
+    exit_time: datetime
+    exit_price: Decimal
+    pnl: Decimal
+
+    @property
+    def holding_period(self) -> str:
+        return str(self.exit_time - self.entry_time)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    fills: tuple[Fill, ...]
+    orders: tuple[Order, ...]
+    order_updates: tuple[OrderUpdate, ...]
+    decisions: tuple[RiskDecision, ...]
+    equity: tuple[EquityRow, ...]
+    final_state: PortfolioState
+    open_orders: tuple[Order, ...]
+    trades: tuple[RoundTrip, ...] = field(default=())
+
+
+class ResultRecorder:
+    def __init__(self) -> None:
+        self._fills: list[Fill] = []
+        self._orders: list[Order] = []
+        self._updates: list[OrderUpdate] = []
+        self._decisions: list[RiskDecision] = []
+        self._equity: list[EquityRow] = []
+
+    def fill(self, fill: Fill) -> None:
+        self._fills.append(fill)
+
+    def order(self, order: Order) -> None:
+        self._orders.append(order)
+
+    def updates(self, updates: Iterable[OrderUpdate]) -> None:
+        self._updates.extend(updates)
+
+    def decision(self, decision: RiskDecision) -> None:
+        self._decisions.append(decision)
+
+    def equity(self, row: EquityRow) -> None:
+        self._equity.append(row)
+
+    def result(self, final_state: PortfolioState, open_orders: Sequence[Order]) -> BacktestResult:
+        return BacktestResult(
+            fills=tuple(self._fills),
+            orders=tuple(self._orders),
+            order_updates=tuple(self._updates),
+            decisions=tuple(self._decisions),
+            equity=tuple(self._equity),
+            final_state=final_state,
+            open_orders=tuple(open_orders),
+            trades=round_trips(self._fills),
+        )
+
+
+@dataclass
+class _OpenTrip:
+    direction: int
+    entry_time: datetime
+    position: Decimal = ZERO
+    entry_qty: Decimal = ZERO
+    entry_value: Decimal = ZERO
+    exit_qty: Decimal = ZERO
+    exit_value: Decimal = ZERO
+    cash: Decimal = ZERO
+
+
+def round_trips(fills: Iterable[Fill]) -> tuple[RoundTrip, ...]:
+    """Round trips per (strategy, symbol), in the order they close.
+
+    A fill that flips the position closes the trip with the part that reaches
+    flat and opens a new one with the rest; its commission is split pro rata.
+    Trips still open at the end are not round trips and are left out.
+    """
+    open_trips: dict[tuple[str, str], _OpenTrip] = {}
+    closed: list[RoundTrip] = []
+    for fill in fills:
+        key = (fill.strategy_id, fill.symbol)
+        remaining = fill.quantity
+        sign = fill.side.sign
+        while remaining > 0:
+            trip = open_trips.get(key)
+            if trip is None:
+                trip = open_trips[key] = _OpenTrip(direction=sign, entry_time=fill.timestamp)
+            if sign == trip.direction:
+                qty = remaining
+                trip.entry_qty += qty
+                trip.entry_value += qty * fill.price
+            else:
+                qty = min(remaining, abs(trip.position))
+                trip.exit_qty += qty
+                trip.exit_value += qty * fill.price
+            trip.position += sign * qty
+            commission = fill.commission * qty / fill.quantity
+            trip.cash += -sign * qty * fill.price - commission
+            remaining -= qty
+            if trip.position == 0:
+                del open_trips[key]
+                closed.append(
+                    RoundTrip(
+                        strategy_id=fill.strategy_id,
+                        symbol=fill.symbol,
+                        direction="long" if trip.direction > 0 else "short",
+                        quantity=trip.entry_qty,
+                        entry_time=trip.entry_time,
+                        entry_price=trip.entry_value / trip.entry_qty,
+                        exit_time=fill.timestamp,
+                        exit_price=trip.exit_value / trip.exit_qty,
+                        pnl=trip.cash,
+                    )
+                )
+    return tuple(closed)
