@@ -30,7 +30,8 @@ def _fmt(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        # Exact, without trailing zeros or exponent: 895.0 -> "895", 1E+3 -> "1000".
+        return format(value.normalize(), "f")
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     if hasattr(value, "value"):  # enums

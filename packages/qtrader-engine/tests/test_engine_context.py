@@ -1,0 +1,224 @@
+"""The strategy context and the bar history behind it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from qtrader.engine import BarHistory, SimulationClock
+from qtrader.engine.context import EngineStrategyContext
+from qtrader.models import (
+    Fill,
+    OrderRequest,
+    OrderType,
+    Side,
+    Signal,
+    SignalDirection,
+    StrategyContext,
+    TimeInForce,
+)
+from qtrader.models.testing import (
+    FakeExecutionService,
+    FakePortfolioService,
+    daily_slices,
+    ny_close,
+)
+
+DAYS = [date(2024, 3, d) for d in (4, 5, 6, 7, 8)]
+
+
+def make_context() -> tuple[EngineStrategyContext, FakePortfolioService, FakeExecutionService]:
+    slices = daily_slices(
+        DAYS,
+        {
+            "AAA": [(10.0, 10.0), (11.0, 11.0), (12.0, 12.0), (13.0, 13.0), (14.0, 14.0)],
+            "BBB": [(20.0, 21.0), None, (22.0, 23.0), None, (24.0, 25.0)],
+        },
+    )
+    history = BarHistory(("AAA", "BBB"), capacity=2)  # forces growth twice
+    portfolio = FakePortfolioService(Decimal(10_000))
+    execution = FakeExecutionService()
+    ctx = EngineStrategyContext(
+        "s1", ("AAA", "BBB"), history, portfolio.view(), execution, logging.getLogger("t")
+    )
+    for bars in slices:
+        history.append(bars)
+        portfolio.mark(bars)
+        ctx.set_bars(bars)
+    return ctx, portfolio, execution
+
+
+def test_the_context_satisfies_the_port() -> None:
+    ctx, *_ = make_context()
+    assert isinstance(ctx, StrategyContext)
+
+
+def test_history_is_a_read_only_view_of_the_last_n_values_oldest_first() -> None:
+    ctx, *_ = make_context()
+    closes = ctx.history("AAA", "close", 3)
+    assert closes.tolist() == [12.0, 13.0, 14.0]
+    assert ctx.history("BBB", "close", 10).tolist() == [21.0, 23.0, 25.0]
+    assert ctx.history("BBB", "open", 2).tolist() == [22.0, 24.0]
+    assert ctx.history("AAA", "close", 0).tolist() == []
+    with pytest.raises(ValueError, match="read-only"):
+        closes[0] = 0.0
+    # a view, not a copy of the whole history
+    assert not closes.flags.owndata
+
+
+def test_history_rejects_unknown_fields_symbols_and_negative_n() -> None:
+    ctx, *_ = make_context()
+    with pytest.raises(KeyError, match="unknown field 'vwap'"):
+        ctx.history("AAA", "vwap", 1)
+    with pytest.raises(KeyError, match="unknown symbol 'ZZZ'"):
+        ctx.history("ZZZ", "close", 1)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        ctx.history("AAA", "close", -1)
+
+
+def test_bar_history_rejects_bars_outside_the_universe() -> None:
+    history = BarHistory(("AAA",))
+    (bars,) = daily_slices(DAYS[:1], {"ZZZ": [(1.0, 1.0)]})
+    with pytest.raises(KeyError, match="outside the universe"):
+        history.append(bars)
+    assert history.length("AAA") == 0
+
+
+def test_current_bar_and_portfolio_reads() -> None:
+    ctx, *_ = make_context()
+    assert ctx.timestamp == ny_close(DAYS[-1])
+    assert ctx.symbols == ("AAA", "BBB")
+    assert ctx.strategy_id == "s1"
+    bar = ctx.bar("BBB")
+    assert bar is not None
+    assert (bar.open, bar.close) == (24.0, 25.0)
+    assert ctx.cash == Decimal(10_000)
+    assert ctx.equity == Decimal(10_000)
+    assert ctx.position("AAA") == Decimal(0)
+
+
+def test_missing_bars_read_as_absent() -> None:
+    ctx, portfolio, execution = make_context()
+    (bars,) = daily_slices([date(2024, 3, 11)], {"AAA": [(1.0, 1.0)]})
+    ctx.set_bars(bars)
+    assert not ctx.has_bar("BBB")
+    assert ctx.bar("BBB") is None
+    fresh = EngineStrategyContext(
+        "s2", ("AAA",), BarHistory(("AAA",)), portfolio.view(), execution, logging.getLogger()
+    )
+    assert fresh.bar("AAA") is None
+    assert not fresh.has_bar("AAA")
+    with pytest.raises(RuntimeError, match="no bar"):
+        _ = fresh.timestamp
+    fresh.log("before any bar")  # does not fail
+
+
+def test_order_helpers_build_the_right_requests() -> None:
+    ctx, *_ = make_context()
+    ctx.buy("AAA", 5)
+    ctx.sell("BBB", 2, limit_price=Decimal("30"), time_in_force=TimeInForce.DAY)
+    ctx.sell("AAA", 1, stop_price=Decimal("9"))
+    ctx.buy("AAA", 1, stop_price=Decimal("15"), limit_price=Decimal("16"), tag="x")
+    intents, cancels = ctx.drain()
+    assert cancels == []
+    orders = [i for i in intents if isinstance(i, OrderRequest)]
+    assert [(o.side, o.symbol, o.quantity, o.type) for o in orders] == [
+        (Side.BUY, "AAA", Decimal(5), OrderType.MARKET),
+        (Side.SELL, "BBB", Decimal(2), OrderType.LIMIT),
+        (Side.SELL, "AAA", Decimal(1), OrderType.STOP),
+        (Side.BUY, "AAA", Decimal(1), OrderType.STOP_LIMIT),
+    ]
+    assert orders[1].time_in_force is TimeInForce.DAY
+    assert orders[3].tag == "x"
+    assert ctx.drain() == ([], [])
+
+
+def test_orders_for_symbols_outside_the_universe_are_refused() -> None:
+    ctx, *_ = make_context()
+    with pytest.raises(KeyError, match="'ZZZ' is not in the universe"):
+        ctx.buy("ZZZ", 1)
+
+
+def test_order_target_quantity_counts_position_working_and_pending_orders() -> None:
+    ctx, portfolio, execution = make_context()
+    portfolio.apply_fill(
+        Fill(id="f", order_id="o", strategy_id="s1", symbol="AAA", side=Side.BUY,
+             quantity=Decimal(30), price=Decimal(10), timestamp=ny_close(DAYS[0]))
+    )  # fmt: skip
+    execution.submit(
+        OrderRequest(strategy_id="s1", symbol="AAA", side=Side.BUY, quantity=Decimal(20)),
+        ny_close(DAYS[0]),
+    )
+    ctx.buy("AAA", 10)  # pending in this bar
+    # committed = 30 held + 20 working + 10 pending = 60; target 100 -> buy 40
+    ctx.order_target_quantity("AAA", 100)
+    # now committed 100; target 25 -> sell 75
+    ctx.order_target_quantity("AAA", 25)
+    # committed 25; target 25 -> nothing
+    ctx.order_target_quantity("AAA", 25)
+    intents, _ = ctx.drain()
+    assert [(i.side, i.quantity) for i in intents if isinstance(i, OrderRequest)] == [
+        (Side.BUY, Decimal(10)),
+        (Side.BUY, Decimal(40)),
+        (Side.SELL, Decimal(75)),
+    ]
+
+
+def test_order_target_percent_sizes_whole_shares_at_the_last_close() -> None:
+    ctx, *_ = make_context()
+    # equity 10,000 x 0.5 = 5,000 at AAA's last close 14 -> 357.14 -> 357 shares
+    ctx.order_target_percent("AAA", 0.5)
+    intents, _ = ctx.drain()
+    assert [(i.side, i.quantity) for i in intents if isinstance(i, OrderRequest)] == [
+        (Side.BUY, Decimal(357))
+    ]
+
+
+def test_order_target_percent_needs_a_price() -> None:
+    _, _, execution = make_context()
+    fresh = EngineStrategyContext(
+        "s2", ("AAA",), BarHistory(("AAA",)), FakePortfolioService(Decimal(1)).view(),
+        execution, logging.getLogger(),
+    )  # fmt: skip
+    with pytest.raises(KeyError, match="no price for 'AAA'"):
+        fresh.order_target_percent("AAA", 0.1)
+
+
+def test_signals_and_cancels_are_collected(caplog: pytest.LogCaptureFixture) -> None:
+    ctx, *_ = make_context()
+    ctx.signal("BBB", SignalDirection.FLAT, 0.5)
+    ctx.cancel("O-1")
+    with caplog.at_level(logging.INFO):
+        ctx.log("hello")
+    intents, cancels = ctx.drain()
+    assert intents == [
+        Signal(strategy_id="s1", symbol="BBB", direction=SignalDirection.FLAT, strength=0.5)
+    ]
+    assert cancels == ["O-1"]
+    assert "[s1] hello" in caplog.text
+    assert ctx.open_orders() == ()
+
+
+def test_history_growth_keeps_values() -> None:
+    history = BarHistory(("AAA",), capacity=1)
+    closes = [float(c) for c in range(1, 40)]
+    for i, c in enumerate(closes):
+        (bars,) = daily_slices(
+            [date(2020, 1, 1) + np.timedelta64(i, "D").item()], {"AAA": [(c, c)]}
+        )
+        history.append(bars)
+    assert history.last("AAA", "close", 100).tolist() == closes
+
+
+def test_the_simulation_clock_only_moves_forward() -> None:
+    clock = SimulationClock()
+    with pytest.raises(RuntimeError, match="not started"):
+        clock.now()
+    clock.advance(ny_close(DAYS[1]))
+    assert clock.now() == ny_close(DAYS[1])
+    with pytest.raises(RuntimeError, match="forward"):
+        clock.advance(ny_close(DAYS[0]))

@@ -1,0 +1,229 @@
+"""The engine loop against the in-memory fakes of every other port.
+
+Data (open, close) for AAA, worked by hand below:
+    d1 2024-01-02 (10, 11)   d2 (12, 13)   d3 (14, 15)   d4 (16, 17)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from qtrader.engine import BacktestEngine, EngineConfig, EngineError
+from qtrader.models import (
+    BarSlice,
+    CashDividend,
+    OrderStatus,
+    PriceAdjustment,
+    SignalDirection,
+    Split,
+    StrategyContext,
+)
+from qtrader.models.testing import (
+    FakeDataService,
+    FakeExecutionService,
+    FakePortfolioService,
+    FakeRiskService,
+    ScriptedStrategy,
+    daily_slices,
+    ny_close,
+)
+
+DAYS = [date(2024, 1, 2), date(2024, 1, 3), date(2024, 1, 4), date(2024, 1, 5)]
+AAA = [(10.0, 11.0), (12.0, 13.0), (14.0, 15.0), (16.0, 17.0)]
+
+
+def make_engine(
+    slices: list[BarSlice],
+    script: ScriptedStrategy,
+    *,
+    symbols: tuple[str, ...] = ("AAA",),
+    adjustment: PriceAdjustment = PriceAdjustment.UNADJUSTED,
+    start: date = DAYS[0],
+    warmup: int = 0,
+) -> tuple[BacktestEngine, FakePortfolioService, FakeExecutionService, FakeRiskService]:
+    portfolio = FakePortfolioService(Decimal(1000))
+    execution = FakeExecutionService()
+    risk = FakeRiskService()
+    engine = BacktestEngine(
+        EngineConfig(start=start, end=DAYS[-1], symbols=symbols, warmup_bars=warmup),
+        data=FakeDataService(slices, adjustment),
+        portfolio=portfolio,
+        execution=execution,
+        risk=risk,
+        strategies={"s1": script},
+    )
+    return engine, portfolio, execution, risk
+
+
+def buy_once(ctx: StrategyContext) -> None:
+    if ctx.timestamp == ny_close(DAYS[0]):
+        ctx.buy("AAA", 10)
+
+
+def test_a_market_order_fills_at_the_next_open_and_equity_is_marked_at_each_close() -> None:
+    strategy = ScriptedStrategy(buy_once)
+    engine, portfolio, _, _ = make_engine(daily_slices(DAYS, {"AAA": AAA}), strategy)
+    result = engine.run()
+
+    # Decided at d1's close, filled at d2's open (12), never at d1's prices.
+    assert [(f.price, f.quantity, f.timestamp.date()) for f in result.fills] == [
+        (Decimal(12), Decimal(10), DAYS[1])
+    ]
+    assert result.fills[0].timestamp.hour == 9  # stamped at the session open
+    # cash 1000 - 10 x 12 = 880; equity = 880 + 10 x close
+    assert [(r.cash, r.equity) for r in result.equity] == [
+        (Decimal(1000), Decimal(1000)),
+        (Decimal(880), Decimal(1010)),
+        (Decimal(880), Decimal(1030)),
+        (Decimal(880), Decimal(1050)),
+    ]
+    assert [r.timestamp for r in result.equity] == [ny_close(d) for d in DAYS]
+    assert strategy.calls == ["start", "bar", "fill", "bar", "bar", "bar", "end"]
+    assert result.final_state.cash == Decimal(880)
+    assert portfolio.position("AAA") == Decimal(10)
+    assert len(result.orders) == 1
+    assert result.orders[0].created_at == ny_close(DAYS[0])
+
+
+def test_an_order_decided_on_the_last_bar_never_fills() -> None:
+    def buy_last(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[-1]):
+            ctx.buy("AAA", 1)
+
+    engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(buy_last))
+    result = engine.run()
+    assert result.fills == ()
+    assert [o.symbol for o in result.open_orders] == ["AAA"]
+
+
+def test_warmup_bars_feed_history_but_are_never_traded_or_recorded() -> None:
+    seen: list[list[float]] = []
+
+    def look(ctx: StrategyContext) -> None:
+        seen.append(list(ctx.history("AAA", "close", 10)))
+        ctx.buy("AAA", 1)
+
+    slices = daily_slices(DAYS, {"AAA": AAA}, warmup=2)
+    strategy = ScriptedStrategy(look)
+    engine, *_ = make_engine(slices, strategy, start=DAYS[2], warmup=2)
+    result = engine.run()
+    # on_bar only on d3 and d4; history already holds the two warmup closes
+    assert seen == [[11.0, 13.0, 15.0], [11.0, 13.0, 15.0, 17.0]]
+    assert [r.timestamp.date() for r in result.equity] == DAYS[2:]
+    # the d3 order fills at d4's open (16); the d4 order never fills
+    assert [(f.price, f.timestamp.date()) for f in result.fills] == [(Decimal(16), DAYS[3])]
+
+
+def test_symbols_without_a_bar_do_not_advance_their_history() -> None:
+    seen: dict[str, list[tuple[bool, int]]] = {"AAA": [], "BBB": []}
+
+    def look(ctx: StrategyContext) -> None:
+        for s in ctx.symbols:
+            seen[s].append((ctx.has_bar(s), len(ctx.history(s, "close", 99))))
+
+    bbb = [None, (5.0, 6.0), None, (7.0, 8.0)]
+    slices = daily_slices(DAYS, {"AAA": AAA, "BBB": bbb})
+    engine, *_ = make_engine(slices, ScriptedStrategy(look), symbols=("AAA", "BBB"))
+    engine.run()
+    assert seen["AAA"] == [(True, 1), (True, 2), (True, 3), (True, 4)]
+    assert seen["BBB"] == [(False, 0), (True, 1), (False, 1), (True, 2)]
+
+
+def test_risk_sees_every_intent_and_its_decisions_are_recorded() -> None:
+    def ask(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[0]):
+            ctx.signal("AAA", SignalDirection.LONG)
+            ctx.sell("AAA", 3)
+
+    engine, _, _, risk = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(ask))
+    result = engine.run()
+    assert len(risk.seen) == 2
+    assert [d.approved for d in result.decisions] == [False, True]
+    assert "does not size" in result.decisions[0].reason
+    # the approved sell of 3 fills at d2's open: cash 1000 + 3 x 12
+    assert result.final_state.cash == Decimal(1036)
+
+
+def test_cancel_reaches_execution_and_is_recorded() -> None:
+    def limit_then_cancel(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[0]):
+            ctx.buy("AAA", 1, limit_price=Decimal(1))
+        elif ctx.timestamp == ny_close(DAYS[1]):
+            for order in ctx.open_orders():
+                ctx.cancel(order.id)
+            ctx.cancel("no-such-order")
+
+    engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(limit_then_cancel))
+    result = engine.run()
+    assert [(u.status, u.timestamp) for u in result.order_updates] == [
+        (OrderStatus.CANCELLED, ny_close(DAYS[1]))
+    ]
+    assert result.open_orders == ()
+
+
+def test_corporate_actions_reach_portfolio_on_an_unadjusted_feed() -> None:
+    split = Split(symbol="AAA", ex_date=DAYS[1], ratio=Decimal(2))
+    dividend = CashDividend(symbol="AAA", ex_date=DAYS[2], amount=Decimal("0.5"))
+    slices = daily_slices(DAYS, {"AAA": AAA})
+    slices[1] = BarSlice.from_bars([slices[1].bar("AAA")], actions=(split,))
+    slices[2] = BarSlice.from_bars([slices[2].bar("AAA")], actions=(dividend,))
+    engine, portfolio, *_ = make_engine(slices, ScriptedStrategy())
+    engine.run()
+    assert portfolio.actions == [split, dividend]
+
+
+@pytest.mark.parametrize(
+    "adjustment", [PriceAdjustment.SPLIT_ADJUSTED, PriceAdjustment.TOTAL_RETURN]
+)
+def test_corporate_actions_on_an_adjusted_feed_are_refused(adjustment: PriceAdjustment) -> None:
+    split = Split(symbol="AAA", ex_date=DAYS[1], ratio=Decimal(4))
+    slices = daily_slices(DAYS, {"AAA": AAA})
+    slices[1] = BarSlice.from_bars([slices[1].bar("AAA")], actions=(split,))
+    engine, *_ = make_engine(slices, ScriptedStrategy(), adjustment=adjustment)
+    with pytest.raises(EngineError, match=r"split of AAA on 2024-01-03.*twice"):
+        engine.run()
+
+
+def test_no_bars_in_range_is_a_clear_error() -> None:
+    engine, *_ = make_engine([], ScriptedStrategy())
+    with pytest.raises(EngineError, match=r"no bars for \['AAA'\] between 2024-01-02"):
+        engine.run()
+
+
+def test_only_warmup_bars_is_a_clear_error() -> None:
+    engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}, warmup=4), ScriptedStrategy())
+    with pytest.raises(EngineError, match="no bars"):
+        engine.run()
+
+
+def test_an_engine_needs_a_strategy() -> None:
+    with pytest.raises(EngineError, match="at least one strategy"):
+        BacktestEngine(
+            EngineConfig(start=DAYS[0], end=DAYS[-1], symbols=("AAA",)),
+            data=FakeDataService([]),
+            portfolio=FakePortfolioService(Decimal(1)),
+            execution=FakeExecutionService(),
+            risk=FakeRiskService(),
+            strategies={},
+        )
+
+
+def test_engine_config_rejects_end_before_start_and_unknown_keys() -> None:
+    with pytest.raises(ValueError, match="before start"):
+        EngineConfig(start=DAYS[1], end=DAYS[0], symbols=("AAA",))
+    with pytest.raises(ValueError, match="extra"):
+        EngineConfig.model_validate(
+            {"start": DAYS[0], "end": DAYS[1], "symbols": ["AAA"], "warmup": 3}
+        )
+
+
+def test_two_runs_give_identical_results() -> None:
+    def run() -> object:
+        engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(buy_once))
+        result = engine.run()
+        return (result.fills, result.equity, result.orders)
+
+    assert run() == run()
