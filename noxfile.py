@@ -11,6 +11,8 @@ import os
 
 import nox
 
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
@@ -80,3 +82,37 @@ def imports(session: nox.Session) -> None:
     sync(session, "--all-packages", "--group", "lint", "--group", "dev")
     session.run("lint-imports", "--no-cache")
     session.run("python", "-m", "pytest", "tests", "-p", "no:cacheprovider")
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build one wheel per distribution and install single wheels into empty environments:
+    qtrader-models alone imports; qtrader-data pulls in models and no other service."""
+    dist = session.create_tmp() + "/dist"
+    session.run("uv", "build", "--all-packages", "--wheel", "-o", dist, "--no-create-gitignore",
+                external=True)  # fmt: skip
+    built = sorted(name.split("-")[0] for name in os.listdir(dist) if name.endswith(".whl"))
+    expected = sorted(name.replace("-", "_") for name in DISTRIBUTIONS)
+    if built != expected:
+        session.error(f"expected one wheel per distribution {expected}, got {built}")
+    checks = {
+        "qtrader-models": ("qtrader.models", []),
+        "qtrader-data": (
+            "qtrader.data",
+            ["qtrader.portfolio", "qtrader.execution", "qtrader.risk", "qtrader.engine"],
+        ),
+    }
+    for name, (module, absent) in checks.items():
+        venv = os.path.join(session.create_tmp(), f"venv-{name}")
+        session.run("uv", "venv", "--quiet", "--clear", venv, external=True)
+        python = os.path.join(venv, "bin", "python")
+        wheel = next(w for w in os.listdir(dist) if w.startswith(name.replace("-", "_") + "-"))
+        session.run("uv", "pip", "install", "--quiet", "--python", python, "--find-links",
+                    dist, os.path.join(dist, wheel), external=True)  # fmt: skip
+        probe = (
+            f"import importlib.util, {module}; "
+            f"present = [m for m in {absent!r} if importlib.util.find_spec(m)]; "
+            "assert not present, f'unexpected: {present}'; "
+            f"print('{name}: imports alone, without', {absent!r})"
+        )
+        session.run(python, "-c", probe, external=True)
