@@ -1,0 +1,99 @@
+"""`qtrader backtest` end to end on the hand-worked dataset of conftest.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qtrader.cli.main import app
+
+runner = CliRunner()
+
+
+def backtest(config: Path, out: Path) -> str:
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_sma_crossover_fills_are_the_hand_listed_ones(tiny: Path) -> None:
+    out = tiny / "out"
+    backtest(tiny / "config.yaml", out)
+    fills = (out / "fills.csv").read_text().splitlines()
+    assert [line.split(",")[:6] for line in fills] == [
+        ["timestamp", "symbol", "side", "quantity", "price", "commission"],
+        ["2024-01-11T09:30:00-05:00", "AAA", "buy", "100", "11.75", "0"],
+        ["2024-01-16T09:30:00-05:00", "AAA", "sell", "100", "8.25", "0"],
+    ]
+
+
+def test_sma_crossover_equity_is_the_hand_computed_one(tiny: Path) -> None:
+    out = tiny / "out"
+    backtest(tiny / "config.yaml", out)
+    rows = [line.split(",") for line in (out / "equity.csv").read_text().splitlines()]
+    assert rows[0] == ["timestamp", "cash", "equity"]
+    expected = [("10000", "10000")] * 7 + [
+        ("8825", "10025"),
+        ("8825", "9925"),
+        ("8825", "9725"),
+        ("9650", "9650"),
+        ("9650", "9650"),
+        ("9650", "9650"),
+    ]
+    assert [(r[1], r[2]) for r in rows[1:]] == expected
+    assert rows[1][0] == "2024-01-02T16:00:00-05:00"
+    assert rows[-1][0] == "2024-01-18T16:00:00-05:00"
+
+
+def test_metrics_of_the_hand_worked_run(tiny: Path) -> None:
+    out = tiny / "out"
+    backtest(tiny / "config.yaml", out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["total_return"] == pytest.approx(9650 / 10000 - 1)
+    # peak 10,025 (day 8) to 9,650
+    assert metrics["max_drawdown"] == pytest.approx(9650 / 10025 - 1)
+    assert metrics["num_trades"] == 1
+    assert metrics["win_rate"] == 0.0
+    assert metrics["num_fills"] == 2
+    for key in ("cagr", "volatility", "sharpe", "sortino", "calmar"):
+        assert key in metrics
+    trades = (out / "trades.csv").read_text().splitlines()
+    # one round trip: 100 x (8.25 - 11.75) = -350
+    assert trades[1].split(",")[2:9] == [
+        "long", "100", "2024-01-11T09:30:00-05:00", "11.75",
+        "2024-01-16T09:30:00-05:00", "8.25", "-350",
+    ]  # fmt: skip
+    orders = (out / "orders.csv").read_text().splitlines()
+    assert len(orders) == 1 + 3  # the last-bar buy is an order that never fills
+
+
+def test_the_summary_is_printed(tiny: Path) -> None:
+    output = backtest(tiny / "config.yaml", tiny / "out")
+    assert "total_return" in output
+    assert "-3.50%" in output  # 9,650 / 10,000 - 1
+    assert "results written to" in output
+
+
+def test_two_runs_write_byte_identical_files(tiny: Path) -> None:
+    backtest(tiny / "config.yaml", tiny / "a")
+    backtest(tiny / "config.yaml", tiny / "b")
+    names = sorted(p.name for p in (tiny / "a").iterdir())
+    assert "config.yaml" in names
+    for name in names:
+        assert (tiny / "a" / name).read_bytes() == (tiny / "b" / name).read_bytes(), name
+
+
+def test_resolved_config_records_versions(tiny: Path) -> None:
+    backtest(tiny / "config.yaml", tiny / "out")
+    text = (tiny / "out" / "config.yaml").read_text()
+    assert "qtrader-engine: 0.1.0" in text
+    assert "sma_crossover" in text
+
+
+def test_without_output_nothing_is_written(tiny: Path) -> None:
+    result = runner.invoke(app, ["backtest", str(tiny / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tiny.iterdir()) == ["config.yaml", "data"]

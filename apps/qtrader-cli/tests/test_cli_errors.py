@@ -1,0 +1,128 @@
+"""Bad input gives a clear message naming the key, file or row, and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qtrader.cli.main import app
+
+runner = CliRunner()
+
+
+def run(config: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["backtest", str(config)])
+    return result.exit_code, result.output
+
+
+def edit(tiny: Path, old: str, new: str) -> Path:
+    path = tiny / "config.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("initial_cash: 10000", "initial_cash: 10000\nintial_cash: 5", "intial_cash: unknown key"),
+        ("initial_cash: 10000", "initial_cash: lots", "initial_cash:"),
+        ("initial_cash: 10000", "initial_cash: -5", "initial_cash: Input should be greater than 0"),
+        ("symbols: [AAA]", "symbols: []", "data.symbols:"),
+        ("source: csv", "source: bloomberg", "data.source: unknown source 'bloomberg'"),
+        ("name: sma_crossover", "name: nope", "unknown strategy 'nope'"),
+        ("{fast: 2,", "{fast: 5,", "fast (5) must be smaller than slow (3)"),
+        ("{fast: 2,", "{fats: 2,", "strategy.params.fats"),
+        ("slippage: {model: none}", "slippage: {model: none, bps: 3}", "execution.slippage"),
+        ("commission: {model: none}", "commission: {model: free}", "execution.commission"),
+        ("start: 2024-01-02", "start: 2024-02-30", "start:"),
+        ("start: 2024-01-02", "start: 2025-01-02", "end (2024-01-18) is before start"),
+        ("execution:", "portfolio: {lot_matching: random}\nexecution:", "portfolio.lot_matching"),
+        ("execution:", "risk: {cash_bufer: 0.1}\nexecution:", "risk.cash_bufer"),
+        ("execution:", "risk: {preset: reckless}\nexecution:", "risk.preset"),
+    ],
+)
+def test_bad_config_names_the_key(tiny: Path, old: str, new: str, message: str) -> None:
+    code, output = run(edit(tiny, old, new))
+    assert code == 2
+    assert message in output.replace("\n", " ") or message in output, output
+    assert "Traceback" not in output
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    code, output = run(tmp_path / "nope.yaml")
+    assert code == 2
+    assert "no such config file" in output
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "start: [unclosed"])
+def test_config_that_is_not_a_mapping_or_not_yaml(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    code, output = run(path)
+    assert code == 2
+    assert str(path) in output.replace("\n", "")
+
+
+def test_strategy_and_strategies_are_exclusive(tiny: Path) -> None:
+    code, output = run(edit(tiny, "strategy:", "strategies: [{name: buy_and_hold}]\nstrategy:"))
+    assert code == 2
+    assert "exactly one of 'strategy' or 'strategies'" in output
+
+
+def test_duplicate_strategy_ids_are_refused(tiny: Path) -> None:
+    path = edit(
+        tiny,
+        "strategy:\n  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+        "strategies:\n  - {name: buy_and_hold}\n  - {name: buy_and_hold}",
+    )
+    code, output = run(path)
+    assert code == 2
+    assert "strategy ids must be unique" in output
+
+
+def test_unknown_symbol_names_the_symbol(tiny: Path) -> None:
+    code, output = run(edit(tiny, "symbols: [AAA]", "symbols: [AAA, ZZZ]"))
+    assert code == 2
+    assert "ZZZ" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("2024-01-05,9.0,9.5,8.5,-9.0,1000", "close"),
+        ("2024-01-05,9.0,8.0,9.5,9.0,1000", "high"),
+        ("2024-01-05,9.0,9.5,8.5,9.0,-1", "volume"),
+        ("2024-13-05,9.0,9.5,8.5,9.0,1000", "date"),
+        ("2024-01-01,9.0,9.5,8.5,9.0,1000", "order"),
+        ("2024-01-05,9.0,9.5,8.5,,1000", "close"),
+    ],
+)
+def test_a_bad_data_row_names_the_file_and_line(tiny: Path, line: str, problem: str) -> None:
+    path = tiny / "data" / "AAA.csv"
+    lines = path.read_text().splitlines()
+    lines[4] = line  # line 5 of the file: the 4th data row
+    path.write_text("\n".join(lines) + "\n")
+    code, output = run(tiny / "config.yaml")
+    flat = output.replace("\n", "")
+    assert code == 2, output
+    assert "AAA.csv" in flat
+    assert "5" in flat
+    assert problem in flat.lower(), output
+    assert "Traceback" not in output
+
+
+def test_a_data_file_missing_a_column_names_it(tiny: Path) -> None:
+    path = tiny / "data" / "AAA.csv"
+    text = path.read_text().replace(
+        "date,open,high,low,close,volume", "date,open,high,low,close,vol"
+    )
+    path.write_text(text)
+    code, output = run(tiny / "config.yaml")
+    assert code == 2
+    assert "volume" in output
+    assert "AAA.csv" in output.replace("\n", "")
