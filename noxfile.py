@@ -116,3 +116,17 @@ def wheels(session: nox.Session) -> None:
             f"print('{name}: imports alone, without', {absent!r})"
         )
         session.run(python, "-c", probe, external=True)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (print numbers; never asserted in tests). Not part of plain `nox`."""
+    sync(session, "--all-packages")
+    for script in (
+        "packages/qtrader-data/bench/bench_stream.py",
+        "packages/qtrader-execution/bench/bench_execution.py",
+        "packages/qtrader-risk/bench/bench_risk.py",
+        "apps/qtrader-cli/bench/bench_backtest.py",
+    ):
+        if os.path.exists(script):
+            session.run("python", script)
