@@ -1,1 +1,40 @@
-"""QTrader portfolio service."""
+"""QTrader portfolio service: exact Decimal lot accounting, a cash ledger and actions.
+
+``LotPortfolioService`` implements ``qtrader.models.PortfolioService``; its
+``view()`` is a read-only ``PortfolioView``. See the package README for the
+sign and P&L conventions.
+"""
+
+from qtrader.portfolio.config import LotMatching, PortfolioConfig
+from qtrader.portfolio.errors import PortfolioError
+from qtrader.portfolio.ledger import LedgerEntry, LedgerEntryType
+from qtrader.portfolio.lots import (
+    ClosedLot,
+    FifoLotMatcher,
+    HighestCostLotMatcher,
+    LifoLotMatcher,
+    LotMatcher,
+    lot_matcher,
+)
+from qtrader.portfolio.replay import replay
+from qtrader.portfolio.service import LotPortfolioService
+from qtrader.portfolio.summary import PnlSummary
+from qtrader.portfolio.view import PortfolioReadView
+
+__all__ = [
+    "ClosedLot",
+    "FifoLotMatcher",
+    "HighestCostLotMatcher",
+    "LedgerEntry",
+    "LedgerEntryType",
+    "LifoLotMatcher",
+    "LotMatcher",
+    "LotMatching",
+    "LotPortfolioService",
+    "PnlSummary",
+    "PortfolioConfig",
+    "PortfolioError",
+    "PortfolioReadView",
+    "lot_matcher",
+    "replay",
+]

@@ -1,0 +1,128 @@
+"""Open lots, closed-lot records, and the rules that pick which lots a trade closes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from pydantic import AwareDatetime, Field
+
+from qtrader.models import FrozenModel
+from qtrader.portfolio.config import LotMatching
+
+
+@dataclass(slots=True)
+class OpenLot:
+    """A mutable open lot inside the book (snapshots expose frozen ``Lot`` copies).
+
+    ``cost`` is the signed cost basis (``quantity x entry price``; negative for
+    a short). We keep the cost rather than the price so that a split never
+    touches it and partial closes conserve it exactly: each closed piece takes
+    its pro-rata share and the last piece takes whatever is left.
+    ``commission`` is the part of the opening fill's commission not yet
+    allocated to a closed piece (for trade-level reporting only; see README).
+    ``sequence`` is the ledger sequence of the opening fill: the FIFO order.
+    """
+
+    strategy_id: str
+    symbol: str
+    quantity: Decimal
+    cost: Decimal
+    commission: Decimal
+    opened_at: datetime
+    fill_id: str
+    sequence: int
+
+    @property
+    def price(self) -> Decimal:
+        """Entry price per share (after splits: the split-adjusted entry price)."""
+        return self.cost / self.quantity
+
+
+class ClosedLot(FrozenModel):
+    """The part of one open lot that a trade (or cash in lieu) closed.
+
+    ``quantity`` has the sign of the lot: +50 is 50 long shares sold, -50 is 50
+    short shares bought back. ``realized_pnl = exit_price x quantity - cost_basis``,
+    i.e. ``(exit - entry) x shares`` for a long and the reverse for a short,
+    gross of commissions. ``opening_commission`` and ``closing_commission`` are
+    the pro-rata shares of the opening and closing fills' commissions, so a
+    round trip's net P&L is ``net_pnl``.
+    """
+
+    fill_id: str = Field(min_length=1)
+    opened_at: AwareDatetime
+    quantity: Decimal
+    cost_basis: Decimal
+    exit_price: Decimal
+    realized_pnl: Decimal
+    opening_commission: Decimal
+    closing_commission: Decimal
+
+    @property
+    def entry_price(self) -> Decimal:
+        return self.cost_basis / self.quantity
+
+    @property
+    def net_pnl(self) -> Decimal:
+        """Realized P&L of this piece net of its share of both fills' commissions."""
+        return self.realized_pnl - self.opening_commission - self.closing_commission
+
+
+class LotMatcher(Protocol):
+    """Orders a position's open lots (all on one side) in the order they are closed."""
+
+    name: str
+
+    def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]: ...
+
+
+class FifoLotMatcher:
+    """First in, first out: the oldest lot is closed first."""
+
+    name = "fifo"
+
+    def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]:
+        return sorted(lots, key=lambda lot: lot.sequence)
+
+
+class LifoLotMatcher:
+    """Last in, first out: the newest lot is closed first."""
+
+    name = "lifo"
+
+    def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]:
+        return sorted(lots, key=lambda lot: lot.sequence, reverse=True)
+
+
+class HighestCostLotMatcher:
+    """Closes first the lot whose closing realizes the least gain (ties: oldest first).
+
+    For a long that is the highest entry price, the usual tax-lot meaning of
+    "highest cost". For a short the same intent means the *lowest* entry price
+    (a short sold cheaply gains least when bought back).
+    """
+
+    name = "highest_cost"
+
+    def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]:
+        if not lots:
+            return []
+        # All lots of one book are on the same side (a trade closes before it opens).
+        long_side = lots[0].quantity > 0
+        if long_side:
+            return sorted(lots, key=lambda lot: (-lot.price, lot.sequence))
+        return sorted(lots, key=lambda lot: (lot.price, lot.sequence))
+
+
+def lot_matcher(name: LotMatching) -> LotMatcher:
+    """The matcher for a config's ``lot_matching`` value."""
+    matchers: dict[str, LotMatcher] = {
+        "fifo": FifoLotMatcher(),
+        "lifo": LifoLotMatcher(),
+        "highest_cost": HighestCostLotMatcher(),
+    }
+    return matchers[name]

@@ -1,0 +1,489 @@
+"""LotPortfolioService: the book of record, with lots, an exact cash ledger and actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from qtrader.models import (
+    BarSlice,
+    CashDividend,
+    Fill,
+    Lot,
+    PortfolioState,
+    Position,
+    Split,
+    to_decimal,
+)
+from qtrader.portfolio._arith import divide
+from qtrader.portfolio.book import PositionBook
+from qtrader.portfolio.config import PortfolioConfig
+from qtrader.portfolio.errors import PortfolioError
+from qtrader.portfolio.ledger import LedgerEntry, LedgerEntryType
+from qtrader.portfolio.lots import ClosedLot, lot_matcher
+from qtrader.portfolio.summary import PnlSummary
+from qtrader.portfolio.view import PortfolioReadView
+
+ZERO = Decimal(0)
+
+
+def _is_positive(value: Decimal) -> bool:
+    # NaN compares by raising, so check finiteness first.
+    return isinstance(value, Decimal) and value.is_finite() and value > 0
+
+
+def _whole_part(quantity: Decimal) -> Decimal:
+    """The whole shares of a signed quantity, rounded toward zero."""
+    return quantity.to_integral_value(rounding=ROUND_DOWN)
+
+
+class LotPortfolioService:
+    """Positions as lots per (strategy, symbol), cash as an exact ledger, P&L by strategy.
+
+    Every change of cash or position goes through one of the ``_post_*``
+    methods, which both the live mutators and ``replay`` call, so replaying the
+    ledger re-executes exactly the arithmetic that produced it.
+    """
+
+    def __init__(self, config: PortfolioConfig) -> None:
+        self._config = config
+        self._matcher = lot_matcher(config.lot_matching)
+        self._cash = config.initial_cash
+        # symbol -> strategy_id -> book; a book stays after it goes flat (it keeps its P&L).
+        self._books: dict[str, dict[str, PositionBook]] = {}
+        self._prices: dict[str, Decimal] = {}
+        self._marked_at: datetime | None = None
+        self._entries: list[LedgerEntry] = []
+        self._fill_ids: set[str] = set()
+        self._realized = ZERO
+        self._commissions = ZERO
+        self._dividends = ZERO
+        self._view = PortfolioReadView(self)
+
+    # ----------------------------------------------------------------- reading
+
+    @property
+    def config(self) -> PortfolioConfig:
+        return self._config
+
+    @property
+    def cash(self) -> Decimal:
+        return self._cash
+
+    @property
+    def equity(self) -> Decimal:
+        """Cash plus the market value of every open lot."""
+        return self._cash + sum(
+            (self._market_value(book) for book in self._open_books()), start=ZERO
+        )
+
+    def position(self, symbol: str, strategy_id: str | None = None) -> Decimal:
+        """Signed quantity of ``symbol`` held by ``strategy_id``, or by all strategies."""
+        books = self._books.get(symbol, {})
+        if strategy_id is not None:
+            book = books.get(strategy_id)
+            return ZERO if book is None else book.quantity
+        return sum((book.quantity for book in books.values()), start=ZERO)
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._prices.get(symbol)
+
+    def last_prices(self) -> dict[str, Decimal]:
+        """A copy of every symbol's last mark."""
+        return dict(self._prices)
+
+    @property
+    def marked_at(self) -> datetime | None:
+        """Timestamp of the last ``mark``."""
+        return self._marked_at
+
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        return tuple(self._entries)
+
+    def strategy_ids(self) -> tuple[str, ...]:
+        """Every strategy that has traded, sorted."""
+        return tuple(sorted({sid for books in self._books.values() for sid in books}))
+
+    def pnl_summary(self, strategy_id: str | None = None) -> PnlSummary:
+        """P&L of one strategy, or of the whole portfolio (``None``); see ``PnlSummary``.
+
+        A strategy that never traded has all figures zero.
+        """
+        if strategy_id is None:
+            realized, commissions, dividends = self._realized, self._commissions, self._dividends
+            cash_flow = self._cash - self._config.initial_cash
+            books = list(self._all_books())
+        else:
+            books = [b for b in self._all_books() if b.strategy_id == strategy_id]
+            realized = sum((b.realized for b in books), start=ZERO)
+            commissions = sum((b.commissions for b in books), start=ZERO)
+            dividends = sum((b.dividends for b in books), start=ZERO)
+            cash_flow = sum((b.cash_flow for b in books), start=ZERO)
+        market_value = sum((self._market_value(b) for b in books if b.lots), start=ZERO)
+        cost = sum((b.cost for b in books), start=ZERO)
+        net_realized = realized - commissions
+        unrealized = market_value - cost
+        return PnlSummary(
+            strategy_id=strategy_id,
+            realized_pnl=realized,
+            commissions=commissions,
+            net_realized_pnl=net_realized,
+            unrealized_pnl=unrealized,
+            dividends=dividends,
+            total_pnl=net_realized + unrealized + dividends,
+            market_value=market_value,
+            cash_flow=cash_flow,
+        )
+
+    def snapshot(self) -> PortfolioState:
+        positions = tuple(
+            self._aggregate_position(symbol, books)
+            for symbol, books in sorted(self._books.items())
+            if any(book.lots for book in books.values())
+        )
+        market_value = sum((p.market_value for p in positions), start=ZERO)
+        long_exposure = sum((p.market_value for p in positions if p.market_value > 0), start=ZERO)
+        short_exposure = sum((p.market_value for p in positions if p.market_value < 0), start=ZERO)
+        gross = long_exposure - short_exposure
+        equity = self._cash + market_value
+        return PortfolioState(
+            timestamp=self._marked_at,
+            cash=self._cash,
+            equity=equity,
+            market_value=market_value,
+            long_exposure=long_exposure,
+            short_exposure=short_exposure,
+            gross_exposure=gross,
+            net_exposure=market_value,
+            leverage=gross / equity if equity != 0 else ZERO,
+            realized_pnl=self._realized,
+            unrealized_pnl=sum((p.unrealized_pnl for p in positions), start=ZERO),
+            commissions=self._commissions,
+            dividends=self._dividends,
+            positions=positions,
+        )
+
+    def view(self) -> PortfolioReadView:
+        """A read-only facade (a ``PortfolioView`` with no mutating methods)."""
+        return self._view
+
+    # ---------------------------------------------------------------- mutating
+
+    def apply_fill(self, fill: Fill) -> None:
+        """Book a fill for its strategy; refuses bad input with ``PortfolioError``.
+
+        Everything is checked before anything changes, so a refused fill leaves
+        the state untouched (the model normally guarantees these; a fill built
+        with ``model_construct`` does not).
+        """
+        for name in ("id", "strategy_id", "symbol"):
+            value = getattr(fill, name)
+            if not isinstance(value, str) or not value:
+                raise PortfolioError(f"fill {fill.id!r}: {name} must be a non-empty string")
+        if not isinstance(fill.timestamp, datetime) or fill.timestamp.tzinfo is None:
+            raise PortfolioError(
+                f"fill {fill.id!r} ({fill.symbol}): timestamp must be timezone-aware, "
+                f"got {fill.timestamp!r}"
+            )
+        for name in ("quantity", "price"):
+            if not _is_positive(getattr(fill, name)):
+                raise PortfolioError(
+                    f"fill {fill.id!r} ({fill.symbol}): {name} must be a positive finite "
+                    f"number, got {getattr(fill, name)}"
+                )
+        if not (fill.commission.is_finite() and fill.commission >= 0):
+            raise PortfolioError(
+                f"fill {fill.id!r} ({fill.symbol}): commission must be >= 0, got {fill.commission}"
+            )
+        self._post_fill(
+            fill.timestamp,
+            fill.strategy_id,
+            fill.symbol,
+            fill.signed_quantity,
+            fill.price,
+            fill.commission,
+            fill.id,
+        )
+
+    def apply_action(self, action: Split | CashDividend, timestamp: datetime) -> None:
+        """Apply a corporate action to every strategy's position in its symbol.
+
+        Call it at the first bar of the ex-date, before that bar's fills: the
+        positions then are those held at the close before the ex-date.
+        """
+        if timestamp.tzinfo is None:
+            raise PortfolioError(f"{action.kind} of {action.symbol}: timestamp must be aware")
+        if isinstance(action, Split):
+            self._apply_split(action, timestamp)
+        elif isinstance(action, CashDividend):
+            self._apply_dividend(action, timestamp)
+        else:
+            raise PortfolioError(f"unknown corporate action {action!r}")
+
+    def mark(self, bars: BarSlice) -> None:
+        """Take each bar's close as its symbol's last price; other symbols keep theirs."""
+        prices: dict[str, Decimal] = {}
+        # tolist() gives Python floats at once; indexing numpy per symbol is slower.
+        for symbol, close in zip(bars.symbols, bars.close.tolist(), strict=True):
+            price = to_decimal(close)
+            if not _is_positive(price):
+                raise PortfolioError(
+                    f"mark at {bars.timestamp.isoformat()}: close of {symbol} must be a "
+                    f"positive finite price, got {price}"
+                )
+            prices[symbol] = price
+        self._prices.update(prices)
+        self._marked_at = bars.timestamp
+
+    # ----------------------------------------------------------- corporate actions
+
+    def _apply_split(self, split: Split, at: datetime) -> None:
+        ratio = split.ratio
+        if not _is_positive(ratio):
+            raise PortfolioError(
+                f"split of {split.symbol} on {split.ex_date}: ratio must be > 0, got {ratio}"
+            )
+        reference = f"split:{split.symbol}:{split.ex_date.isoformat()}"
+        mark = self._prices.get(split.symbol)
+        post_split_mark = None if mark is None else divide(mark, ratio)
+        for book in self._held_books(split.symbol):
+            entry = self._post_split(at, book.strategy_id, split.symbol, ratio, reference)
+            fraction = entry.position_after - _whole_part(entry.position_after)
+            if fraction != 0:
+                if post_split_mark is None:
+                    # Never marked: the position is valued at cost, so the fraction
+                    # is paid at the cost of the very lots it is taken from (no P&L
+                    # is invented, up to the 1e-10 rounding of that price).
+                    cost = book.cost_to_close(fraction, self._matcher)
+                    price = divide(cost, fraction)
+                else:
+                    price = post_split_mark
+                self._post_cash_in_lieu(
+                    at, book.strategy_id, split.symbol, -fraction, price, reference
+                )
+        # Rescaled even when nothing is held, so a stale pre-split mark never values
+        # a position opened before the next mark.
+        if post_split_mark is not None:
+            self._prices[split.symbol] = post_split_mark
+
+    def _apply_dividend(self, dividend: CashDividend, at: datetime) -> None:
+        if not _is_positive(dividend.amount):
+            raise PortfolioError(
+                f"cash dividend of {dividend.symbol} on {dividend.ex_date}: amount must be "
+                f"> 0, got {dividend.amount}"
+            )
+        reference = f"cash_dividend:{dividend.symbol}:{dividend.ex_date.isoformat()}"
+        for book in self._held_books(dividend.symbol):
+            self._post_dividend(at, book.strategy_id, dividend.symbol, dividend.amount, reference)
+
+    # ----------------------------------------- the primitives (shared with replay)
+
+    def _post_fill(
+        self,
+        at: datetime,
+        strategy_id: str,
+        symbol: str,
+        quantity: Decimal,
+        price: Decimal,
+        commission: Decimal,
+        fill_id: str,
+    ) -> LedgerEntry:
+        if fill_id in self._fill_ids:
+            raise PortfolioError(f"fill {fill_id!r} ({symbol}) was already applied")
+        held = self.position(symbol, strategy_id)
+        after = held + quantity
+        if not self._config.allow_short and quantity < 0 and after < 0:
+            raise PortfolioError(
+                f"fill {fill_id!r}: strategy {strategy_id!r} sells {-quantity} {symbol} "
+                f"holding {held}, which would leave it short {-after}; shorting is not "
+                f"allowed (allow_short=False)"
+            )
+        book = self._book(strategy_id, symbol)
+        sequence = len(self._entries) + 1
+        closed = book.trade(quantity, price, commission, fill_id, at, sequence, self._matcher)
+        book.commissions += commission
+        self._commissions += commission
+        self._fill_ids.add(fill_id)
+        return self._post(
+            book,
+            closed,
+            timestamp=at,
+            type=LedgerEntryType.FILL,
+            quantity=quantity,
+            price=price,
+            cash_flow=-quantity * price - commission,
+            commission=commission,
+            reference=fill_id,
+        )
+
+    def _post_split(
+        self, at: datetime, strategy_id: str, symbol: str, ratio: Decimal, reference: str
+    ) -> LedgerEntry:
+        book = self._book(strategy_id, symbol)
+        before = book.quantity
+        book.split(ratio)
+        return self._post(
+            book,
+            (),
+            timestamp=at,
+            type=LedgerEntryType.SPLIT,
+            quantity=book.quantity - before,
+            price=None,
+            cash_flow=ZERO,
+            ratio=ratio,
+            reference=reference,
+        )
+
+    def _post_cash_in_lieu(
+        self,
+        at: datetime,
+        strategy_id: str,
+        symbol: str,
+        quantity: Decimal,
+        price: Decimal,
+        reference: str,
+    ) -> LedgerEntry:
+        book = self._book(strategy_id, symbol)
+        if (
+            quantity == 0
+            or abs(quantity) > abs(book.quantity)
+            or (quantity > 0) == (book.quantity > 0)
+        ):
+            raise PortfolioError(
+                f"cash in lieu of {-quantity} {symbol} for strategy {strategy_id!r} does not "
+                f"fit its position {book.quantity}"
+            )
+        closed = book.remove(-quantity, price, self._matcher)
+        return self._post(
+            book,
+            closed,
+            timestamp=at,
+            type=LedgerEntryType.CASH_IN_LIEU,
+            quantity=quantity,
+            price=price,
+            cash_flow=-quantity * price,
+            reference=reference,
+        )
+
+    def _post_dividend(
+        self, at: datetime, strategy_id: str, symbol: str, amount: Decimal, reference: str
+    ) -> LedgerEntry:
+        book = self._book(strategy_id, symbol)
+        cash = amount * book.quantity
+        book.dividends += cash
+        self._dividends += cash
+        return self._post(
+            book,
+            (),
+            timestamp=at,
+            type=LedgerEntryType.DIVIDEND,
+            quantity=book.quantity,
+            price=amount,
+            cash_flow=cash,
+            reference=reference,
+        )
+
+    def _post(
+        self,
+        book: PositionBook,
+        closed: tuple[ClosedLot, ...],
+        *,
+        timestamp: datetime,
+        type: LedgerEntryType,
+        quantity: Decimal,
+        price: Decimal | None,
+        cash_flow: Decimal,
+        reference: str,
+        commission: Decimal = ZERO,
+        ratio: Decimal | None = None,
+    ) -> LedgerEntry:
+        """Record an entry whose effect on ``book`` is done; move cash and running totals."""
+        entry = LedgerEntry(
+            sequence=len(self._entries) + 1,
+            timestamp=timestamp,
+            type=type,
+            strategy_id=book.strategy_id,
+            symbol=book.symbol,
+            quantity=quantity,
+            price=price,
+            cash_flow=cash_flow,
+            commission=commission,
+            ratio=ratio,
+            position_after=book.quantity,
+            reference=reference,
+            lots_closed=closed,
+        )
+        realized = sum((lot.realized_pnl for lot in closed), start=ZERO)
+        self._realized += realized
+        self._cash += cash_flow
+        book.cash_flow += cash_flow
+        self._entries.append(entry)
+        return entry
+
+    def _restore_marks(self, prices: Mapping[str, Decimal], at: datetime | None) -> None:
+        for symbol, price in prices.items():
+            if not _is_positive(price):
+                raise PortfolioError(f"last price of {symbol} must be > 0, got {price}")
+        self._prices = dict(prices)
+        self._marked_at = at
+
+    # ----------------------------------------------------------------- helpers
+
+    def _book(self, strategy_id: str, symbol: str) -> PositionBook:
+        books = self._books.setdefault(symbol, {})
+        book = books.get(strategy_id)
+        if book is None:
+            book = books[strategy_id] = PositionBook(strategy_id, symbol)
+        return book
+
+    def _all_books(self) -> Iterator[PositionBook]:
+        for books in self._books.values():
+            yield from books.values()
+
+    def _open_books(self) -> Iterator[PositionBook]:
+        return (book for book in self._all_books() if book.lots)
+
+    def _held_books(self, symbol: str) -> list[PositionBook]:
+        """Books with an open position in ``symbol``, in a fixed (strategy id) order."""
+        books = self._books.get(symbol, {})
+        return [books[sid] for sid in sorted(books) if books[sid].quantity != 0]
+
+    def _market_value(self, book: PositionBook) -> Decimal:
+        """Quantity at the last mark; a never-marked position is valued at its cost."""
+        price = self._prices.get(book.symbol)
+        return book.cost if price is None else book.quantity * price
+
+    def _aggregate_position(self, symbol: str, books: Mapping[str, PositionBook]) -> Position:
+        lots = sorted(
+            (lot for book in books.values() for lot in book.lots),
+            key=lambda lot: (lot.opened_at, lot.fill_id),
+        )
+        quantity = sum((book.quantity for book in books.values()), start=ZERO)
+        cost = sum((lot.cost for lot in lots), start=ZERO)
+        shares = sum((abs(lot.quantity) for lot in lots), start=ZERO)
+        # Average entry price over all open shares (both sides, if strategies disagree).
+        average = sum((abs(lot.cost) for lot in lots), start=ZERO) / shares
+        market_value = sum(
+            (self._market_value(book) for book in books.values() if book.lots), start=ZERO
+        )
+        return Position(
+            symbol=symbol,
+            quantity=quantity,
+            average_price=average,
+            market_price=self._prices.get(symbol, average),
+            market_value=market_value,
+            unrealized_pnl=market_value - cost,
+            realized_pnl=sum((book.realized for book in books.values()), start=ZERO),
+            lots=tuple(
+                Lot(
+                    symbol=symbol,
+                    strategy_id=lot.strategy_id,
+                    quantity=lot.quantity,
+                    price=lot.price,
+                    opened_at=lot.opened_at,
+                    fill_id=lot.fill_id,
+                )
+                for lot in lots
+            ),
+        )
