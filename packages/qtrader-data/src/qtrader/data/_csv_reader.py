@@ -1,0 +1,196 @@
+"""Read the raw columns of one CSV file, keeping each row's line number.
+
+Nothing is judged here except what makes the file unreadable (missing file,
+no header, missing columns, a row with too many fields); row values are
+checked in ``_validation``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qtrader.data.config import CsvColumns
+from qtrader.data.errors import DataError
+from qtrader.data.series import IntArray
+from qtrader.models import FloatArray
+
+_FIELDS = ("open", "high", "low", "close", "volume")
+# The header is line 1, so data row i (0-based) is line i + 2 unless a quoted
+# field spans lines. Blank lines are read as empty rows (skip_blank_lines=False)
+# so that every physical line keeps its number.
+_FIRST_DATA_LINE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """The wanted columns of a file; numbers that are missing or unparsable are NaN."""
+
+    path: Path
+    lines: IntArray
+    dates: pd.Series
+    """The date column as text, as in the file ("" where empty)."""
+    values: FloatArray
+    """``(n, 5)``: open, high, low, close, volume."""
+    bad_cells: dict[int, str] = field(default_factory=dict)
+    """Row index -> problem, for cells that are not numbers at all."""
+
+    def date(self, row: int) -> str:
+        """The date of ``row`` as written, for messages."""
+        return str(self.dates.iloc[row]).strip() or "(no date)"
+
+
+def read_table(path: Path, columns: CsvColumns) -> RawTable:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError("file not found", path=path) from exc
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"not UTF-8 text: {exc.reason} at byte {exc.start}", path=path, line=line
+        ) from exc
+    names = _check_header(data, path, columns)
+    wanted = [names[columns.date], *(names[n] for n in columns.price_names())]
+    try:
+        frame = _read(data, path, wanted, numeric=True)
+        bad_cells: dict[int, str] = {}
+        values = frame[wanted[1:]].to_numpy(dtype=np.float64)
+    except ValueError:
+        # The fast path stops at the first cell that is not a number without
+        # saying where; re-read as text to name every such cell and its line.
+        frame = _read(data, path, wanted, numeric=False)
+        values, bad_cells = _parse_numbers(frame, wanted[1:])
+    dates = frame[wanted[0]].fillna("")
+    blank = np.zeros(len(frame), dtype=bool)
+    for row in np.flatnonzero(np.isnan(values).all(axis=1)):  # rare: no per-row work otherwise
+        blank[row] = row not in bad_cells and not str(dates.iloc[row]).strip()
+    # pandas ignores surplus fields of a row when given usecols, and a surplus
+    # comma (e.g. a thousands separator in "1,234") shifts values silently: so
+    # count each row's fields ourselves.
+    expected = data.split(b"\n", 1)[0].count(b",") + 1
+    fields, lines = _layout(data, len(frame), path)
+    for row in np.flatnonzero(~blank & (fields != expected)):
+        bad_cells[int(row)] = f"malformed row: expected {expected} fields, saw {fields[row]}"
+    keep = np.flatnonzero(~blank)  # blank lines carry no bar: skipped, still counted
+    if len(keep) == 0:
+        raise DataError(
+            f"no data rows: expected one row per bar after the header "
+            f"({','.join(_header_of(columns))})",
+            path=path,
+        )
+    return RawTable(
+        path=path,
+        lines=lines[keep],
+        dates=dates.iloc[keep].reset_index(drop=True),
+        values=np.ascontiguousarray(values[keep]),
+        # Row numbers after dropping blank rows; blank rows never have bad cells.
+        bad_cells={int(np.searchsorted(keep, row)): msg for row, msg in bad_cells.items()},
+    )
+
+
+def _layout(data: bytes, rows: int, path: Path) -> tuple[IntArray, IntArray]:
+    """Fields of each data row (after the header) and the line on which it starts."""
+    if b'"' in data:
+        # Quoted fields may hold commas or newlines: let the csv module count,
+        # and take each record's first line from the reader's line counter.
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        sizes, first_lines, previous = [], [], 0
+        for record in reader:
+            sizes.append(len(record))
+            first_lines.append(previous + 1)
+            previous = reader.line_num
+        counts = np.array(sizes[1:], dtype=np.int64)
+        lines = np.array(first_lines[1:], dtype=np.int64)
+    else:
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buf == ord("\n"))
+        if len(buf) and buf[-1] != ord("\n"):
+            ends = np.append(ends, len(buf))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        commas = np.concatenate(([0], np.cumsum(buf == ord(","))))
+        counts = (commas[ends] - commas[starts] + 1)[1:]
+        lines = np.arange(len(counts), dtype=np.int64) + _FIRST_DATA_LINE
+    if len(counts) != rows:  # pragma: no cover - pandas and we disagree on the lines
+        raise DataError(
+            f"cannot number the rows: {len(counts)} lines but {rows} rows parsed", path=path
+        )
+    return counts.astype(np.int64), lines
+
+
+def _header_of(columns: CsvColumns) -> list[str]:
+    return [columns.date, *columns.price_names()]
+
+
+def _check_header(data: bytes, path: Path, columns: CsvColumns) -> dict[str, str]:
+    """Map each configured column name to the header cell that holds it."""
+    try:
+        header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(
+            f"file is empty: expected a header line {','.join(_header_of(columns))}",
+            path=path,
+        ) from exc
+    except pd.errors.ParserError as exc:  # pragma: no cover - nrows=0 rarely tokenizes rows
+        raise DataError(f"unreadable header: {exc}", path=path, line=1) from exc
+    # Surrounding spaces in header cells are a formatting accident, not a different name.
+    found = {str(c).strip(): str(c) for c in header.columns}
+    expected = _header_of(columns)
+    missing = [name for name in expected if name not in found]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(repr(m) for m in missing)}: expected "
+            f"{','.join(expected)} (found {','.join(found)})",
+            path=path,
+            line=1,
+        )
+    return {name: found[name] for name in expected}
+
+
+def _read(data: bytes, path: Path, wanted: list[str], *, numeric: bool) -> pd.DataFrame:
+    dtype: dict[str, str] = {wanted[0]: "str"}
+    for name in wanted[1:]:
+        dtype[name] = "float64" if numeric else "str"
+    try:
+        return pd.read_csv(
+            io.BytesIO(data),
+            usecols=wanted,
+            dtype=dtype,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.ParserError as exc:
+        # pandas says "line N" (1-based) or "row N" (0-based, header = row 0).
+        line_match = re.search(r"line (\d+)", str(exc))
+        row_match = re.search(r"row (\d+)", str(exc))
+        line = (
+            int(line_match.group(1))
+            if line_match
+            else int(row_match.group(1)) + 1
+            if row_match
+            else None
+        )
+        raise DataError(
+            f"malformed row: {str(exc).split('C error: ')[-1].strip()}", path=path, line=line
+        ) from exc
+
+
+def _parse_numbers(frame: pd.DataFrame, names: list[str]) -> tuple[FloatArray, dict[int, str]]:
+    values = np.empty((len(frame), len(names)), dtype=np.float64)
+    bad_cells: dict[int, str] = {}
+    for j, (name, what) in enumerate(zip(names, _FIELDS, strict=True)):
+        text = frame[name]
+        number = pd.to_numeric(text, errors="coerce")
+        values[:, j] = number.to_numpy(dtype=np.float64, na_value=np.nan)
+        unparsable = (number.isna() & text.notna()).to_numpy()
+        for row in np.flatnonzero(unparsable):
+            bad_cells.setdefault(int(row), f"{what} {text.iloc[row]!r} is not a number")
+    return values, bad_cells

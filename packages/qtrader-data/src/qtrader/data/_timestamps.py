@@ -1,0 +1,119 @@
+"""Turn the date column into bar timestamps, session dates and open times.
+
+Daily files (``YYYY-MM-DD``): the bar is stamped at ``session_close`` local
+time and opened at ``session_open``. Intraday files (``YYYY-MM-DD HH:MM[:SS]``,
+or with ``T``): the time is the bar's close in the configured zone. A file is
+daily or intraday as its first parsable row is; other rows must follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from qtrader.data.series import DayArray, IntArray
+
+_DAILY = r"\d{4}-\d{1,2}-\d{1,2}"
+_INTRADAY = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
+NAT = np.iinfo(np.int64).min  # pandas' NaT as an int64
+
+
+@dataclass(frozen=True, slots=True)
+class Stamps:
+    intraday: bool
+    timestamps: IntArray
+    """UTC ns of each bar's close; ``NAT`` where the row has a date problem."""
+    opened_at: IntArray
+    """Daily: UTC ns of the session open. Intraday: ``NAT`` (derived later from the interval)."""
+    sessions: DayArray
+    problems: dict[int, str]
+
+
+def _offset(t: time) -> pd.Timedelta:
+    return pd.Timedelta(
+        hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond
+    )
+
+
+def _localize(local: pd.DatetimeIndex, zone: ZoneInfo) -> IntArray:
+    # A wall time skipped or repeated by a daylight-saving change has no single
+    # instant: NaT here, reported per row by the caller.
+    aware = local.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return aware.asi8.astype(np.int64, copy=False)
+
+
+def parse_stamps(
+    dates: pd.Series, zone: ZoneInfo, session_open: time, session_close: time
+) -> Stamps:
+    # Fast path, no per-row Python: a clean daily file parses whole with one format.
+    parsed = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
+    if not parsed.isna().any():
+        return _stamp(
+            pd.DatetimeIndex(parsed).as_unit("ns"), False, {}, zone, session_open, session_close
+        )
+    text = dates.str.strip()
+    daily_ok = text.str.fullmatch(_DAILY).to_numpy(dtype=bool)
+    intraday_ok = text.str.fullmatch(_INTRADAY).to_numpy(dtype=bool)
+    first = np.flatnonzero(daily_ok | intraday_ok)
+    intraday = bool(len(first)) and bool(intraday_ok[first[0]])
+
+    if intraday:
+        normal = text.str.replace("T", " ", regex=False)
+        normal = normal.where(normal.str.len() != 16, normal + ":00")  # add missing seconds
+        parsed = pd.to_datetime(
+            normal.where(intraday_ok), format="%Y-%m-%d %H:%M:%S", errors="coerce"
+        )
+        expected = "YYYY-MM-DD HH:MM[:SS] like the first row"
+    else:
+        parsed = pd.to_datetime(text.where(daily_ok), format="%Y-%m-%d", errors="coerce")
+        expected = "YYYY-MM-DD"
+    local = pd.DatetimeIndex(parsed).as_unit("ns")
+    problems: dict[int, str] = {}
+    for row in np.flatnonzero(np.isnat(local.to_numpy())):
+        raw = text.iloc[row]
+        problems[int(row)] = (
+            f"unparsable date {raw!r}: expected {expected}" if raw else "missing date"
+        )
+    return _stamp(local, intraday, problems, zone, session_open, session_close)
+
+
+def _stamp(
+    local: pd.DatetimeIndex,
+    intraday: bool,
+    problems: dict[int, str],
+    zone: ZoneInfo,
+    session_open: time,
+    session_close: time,
+) -> Stamps:
+    """Localize parsed wall times (``NaT`` where unparsable) into UTC instants."""
+    sessions: DayArray = local.normalize().to_numpy().astype("datetime64[D]")
+    parsed_ok = ~np.isnat(local.to_numpy())
+    n = len(local)
+
+    if intraday:
+        wall = {"bar time": local}
+        opened: IntArray = np.full(n, NAT, dtype=np.int64)
+        stamps = _localize(local, zone)
+    else:
+        wall = {"session close": local + _offset(session_close)}
+        wall["session open"] = local + _offset(session_open)
+        stamps = _localize(wall["session close"], zone)
+        opened = _localize(wall["session open"], zone)
+    for what, instants in (
+        ("bar time", stamps),
+        ("session close", stamps),
+        ("session open", opened),
+    ):
+        if what not in wall:
+            continue
+        for row in np.flatnonzero(parsed_ok & (instants == NAT)):
+            problems.setdefault(
+                int(row),
+                f"{what} {wall[what][int(row)]} does not exist or is ambiguous in "
+                f"{zone.key} (daylight-saving change)",
+            )
+    return Stamps(intraday, stamps, opened, sessions, problems)

@@ -1,0 +1,113 @@
+"""Configuration of the CSV data source."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from qtrader.models import FrozenModel, PriceAdjustment
+
+
+class ValidationPolicy(StrEnum):
+    """What to do with a bad row."""
+
+    STRICT = "strict"
+    """The first bad row (lowest line) raises ``DataError``."""
+    REPAIR = "repair"
+    """Bad rows are dropped and each one is reported as an ``Anomaly``."""
+
+
+class CsvColumns(FrozenModel):
+    """Which header name of the file holds each field (extra columns are ignored).
+
+    E.g. ``{date: Date, open: Open, high: High, low: Low, close: Close, volume: Volume}``.
+    """
+
+    date: str = Field(default="date", min_length=1)
+    open: str = Field(default="open", min_length=1)
+    high: str = Field(default="high", min_length=1)
+    low: str = Field(default="low", min_length=1)
+    close: str = Field(default="close", min_length=1)
+    volume: str = Field(default="volume", min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CsvColumns:
+        names = list(self.model_dump().values())
+        if len(set(names)) != len(names):
+            raise ValueError(f"columns must name distinct headers, got {names}")
+        return self
+
+    def price_names(self) -> tuple[str, str, str, str, str]:
+        """Header names of open, high, low, close, volume, in that order."""
+        return (self.open, self.high, self.low, self.close, self.volume)
+
+
+def _reject_numbers(value: Any, what: str) -> Any:
+    # YAML 1.1 reads an unquoted 16:00 as the sexagesimal integer 960, which
+    # pydantic would then take as 960 seconds (00:16:00): a silently wrong session.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"give {what} as a quoted string such as '16:00', not the number {value}")
+    return value
+
+
+class CsvDataConfig(FrozenModel):
+    """A folder with one CSV file per symbol, ``SYMBOL.csv``."""
+
+    path: Path
+    """The folder holding the files."""
+    timezone: str = "America/New_York"
+    """IANA zone in which dates and times of day in the files are read."""
+    session_open: time = time(9, 30)
+    """Daily bars: local time the session opens (the slices' ``opened_at``)."""
+    session_close: time = time(16, 0)
+    """Daily bars: local time the session closes (the bars' timestamp)."""
+    columns: CsvColumns = Field(default_factory=CsvColumns)
+    price_adjustment: PriceAdjustment = PriceAdjustment.UNADJUSTED
+    """Which adjustment the files' prices carry; declared by the user, not inferred."""
+    validation: ValidationPolicy = ValidationPolicy.STRICT
+    tolerance: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
+    """Relative amount by which open/close may lie outside [low, high] (0.001 = 0.1%)."""
+    bar_interval: timedelta | None = None
+    """Intraday bars: their length. Inferred per file when omitted (see README)."""
+
+    @field_validator("session_open", "session_close", mode="before")
+    @classmethod
+    def _time_not_number(cls, value: Any) -> Any:
+        return _reject_numbers(value, "a session time")
+
+    @field_validator("bar_interval", mode="before")
+    @classmethod
+    def _interval_not_number(cls, value: Any) -> Any:
+        return _reject_numbers(value, "bar_interval (e.g. '00:05:00')")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}; expected an IANA name") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> CsvDataConfig:
+        for name in ("session_open", "session_close"):
+            if getattr(self, name).tzinfo is not None:
+                raise ValueError(f"{name} must be a local time without offset (see 'timezone')")
+        if self.session_open >= self.session_close:
+            raise ValueError(
+                f"session_open {self.session_open} must be before session_close "
+                f"{self.session_close}"
+            )
+        if self.bar_interval is not None and self.bar_interval <= timedelta(0):
+            raise ValueError(f"bar_interval must be positive, got {self.bar_interval}")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
