@@ -1,0 +1,166 @@
+"""``PreTradeRiskService``: sizes signals and checks every order against the policy's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from qtrader.models import Intent, OrderRequest, PortfolioView, RiskDecision, Side, Signal
+from qtrader.risk._arith import ZERO, fmt, usable_price
+from qtrader.risk._batch import Batch
+from qtrader.risk.config import RiskConfig
+from qtrader.risk.errors import RiskError
+from qtrader.risk.limits import Limit, OrderCheck, limits_for, reference_price
+from qtrader.risk.sizing import FixedQuantitySizer, SignalSizer
+
+NO_SIZING = "no sizing configured for signals"
+ALREADY_AT_TARGET = "already at target"
+
+
+class PreTradeRiskService:
+    """Implements ``qtrader.models.RiskService``.
+
+    Each intent of a batch is decided in order: a ``Signal`` is sized into an
+    order for the difference between its target and the strategy's position;
+    the order (sized or explicit) then goes through every limit the policy
+    switches on, and is passed, resized or rejected. Orders approved earlier
+    in the batch count against later ones (cash and positions). Nothing is
+    remembered between calls.
+    """
+
+    def __init__(self, config: RiskConfig) -> None:
+        self._config = config
+        self._sizer: SignalSizer = FixedQuantitySizer(config.signal_quantity)
+        self._limits = limits_for(config)
+
+    @property
+    def config(self) -> RiskConfig:
+        return self._config
+
+    @property
+    def limits(self) -> tuple[Limit, ...]:
+        """The limits checked, in order (those the policy switches on)."""
+        return self._limits
+
+    def decide(
+        self,
+        intents: Sequence[Intent],
+        portfolio: PortfolioView,
+        prices: Mapping[str, Decimal],
+        at: datetime,
+    ) -> list[RiskDecision]:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise RiskError(f"decide() needs a timezone-aware timestamp, got {at.isoformat()}")
+        batch = Batch(portfolio)
+        decisions = []
+        for index, intent in enumerate(intents):
+            if not isinstance(intent, OrderRequest | Signal):
+                raise RiskError(
+                    f"intent #{index} is a {type(intent).__name__}, "
+                    "expected an OrderRequest or a Signal"
+                )
+            decisions.append(self._decide(intent, batch, prices, at))
+        return decisions
+
+    def _decide(
+        self,
+        intent: Intent,
+        batch: Batch,
+        prices: Mapping[str, Decimal],
+        at: datetime,
+    ) -> RiskDecision:
+        figures: dict[str, Decimal] = {}
+
+        def reject(reason: str) -> RiskDecision:
+            if "quantity_requested" in figures:
+                figures["quantity_approved"] = ZERO
+            return RiskDecision(
+                timestamp=at,
+                intent=intent,
+                order=None,
+                approved=False,
+                reason=reason,
+                figures=figures,
+            )
+
+        position = batch.strategy_position(intent.strategy_id, intent.symbol)
+        figures["position_before"] = position
+        if isinstance(intent, Signal):
+            target = self._sizer.target(intent)
+            if target is None:
+                return reject(NO_SIZING)
+            figures["target"] = target
+            delta = target - position
+            if delta == ZERO:
+                return RiskDecision(
+                    timestamp=at,
+                    intent=intent,
+                    order=None,
+                    approved=True,
+                    reason=ALREADY_AT_TARGET,
+                    figures=figures,
+                )
+            order = OrderRequest(
+                strategy_id=intent.strategy_id,
+                symbol=intent.symbol,
+                side=Side.BUY if delta > ZERO else Side.SELL,
+                quantity=abs(delta),
+                tag=intent.tag,
+            )
+        else:
+            order = intent
+
+        price = prices.get(order.symbol)
+        if price is None or not usable_price(price):
+            # Never guess a price: an order that cannot be valued cannot be checked.
+            shown = "none" if price is None else str(price)
+            return reject(
+                f"no usable price for {order.symbol} (got {shown}); cannot value the order"
+            )
+        ref = reference_price(order, price)
+        figures["price"] = price
+        if ref != price:
+            figures["reference_price"] = ref
+        figures["equity"] = batch.equity
+        figures["quantity_requested"] = order.quantity
+
+        resizes = []
+        for limit in self._limits:
+            verdict = limit.check(
+                OrderCheck(
+                    order=order,
+                    price=price,
+                    reference_price=ref,
+                    strategy_position=position,
+                    account_position=batch.account_position(order.symbol),
+                    cash=batch.cash,
+                    committed_cash=batch.committed_cash,
+                    equity=batch.equity,
+                )
+            )
+            figures.update(verdict.figures)
+            if not verdict.breached:
+                continue
+            if self._config.on_breach == "reject":
+                return reject(verdict.reason)
+            if verdict.fit <= ZERO:
+                return reject(f"{verdict.reason}; no quantity fits")
+            resizes.append(f"{verdict.reason}; resized {fmt(order.quantity)} to {fmt(verdict.fit)}")
+            order = order.model_copy(update={"quantity": verdict.fit})
+
+        batch.commit(order, ref)
+        figures["quantity_approved"] = order.quantity
+        figures["position_after"] = position + order.signed_quantity
+        return RiskDecision(
+            timestamp=at,
+            intent=intent,
+            order=order,
+            approved=True,
+            reason="; ".join(resizes),
+            figures=figures,
+        )
+
+
+CashLimitRiskService = PreTradeRiskService
+"""The name the app was first wired with; the same class."""
