@@ -86,11 +86,21 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     return "\n".join(lines)
 
 
+class _StringDatesLoader(yaml.SafeLoader):
+    """Leaves dates as text, so pydantic parses them and a bad one is reported by key."""
+
+
+_StringDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: Path) -> BacktestConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringDatesLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

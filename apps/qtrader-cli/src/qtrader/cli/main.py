@@ -49,7 +49,7 @@ def backtest(
         cfg = load_config(config)
         result, metrics = run_backtest(cfg, config.resolve().parent, output)
     except ValueError as exc:  # every error of ours is a ValueError with a clear message
-        errors.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        errors.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(code=2) from None
     table = Table(title=f"Backtest {cfg.start} to {cfg.end}", show_header=True)
     table.add_column("metric")

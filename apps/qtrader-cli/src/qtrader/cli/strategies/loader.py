@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -40,7 +41,8 @@ def _resolve(reference: str, base_dir: Path) -> type[Any]:
             path = base_dir / path
         if not path.is_file():
             raise StrategyLoadError(f"strategy file {path} does not exist")
-        module_name = f"qtrader_user_strategy_{abs(hash(str(path.resolve())))}"
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+        module_name = f"qtrader_user_strategy_{path.stem}_{digest}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:  # pragma: no cover - defensive
             raise StrategyLoadError(f"cannot load {path}")
