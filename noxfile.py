@@ -46,7 +46,7 @@ def sync(session: nox.Session, *args: str) -> None:
 
 
 @nox.session
-@nox.parametrize("package", list(DISTRIBUTIONS))
+@nox.parametrize("package", list(DISTRIBUTIONS), ids=list(DISTRIBUTIONS))
 def tests(session: nox.Session, package: str) -> None:
     """Run one distribution's tests, with coverage of that distribution only (bar: 90%)."""
     folder, module = DISTRIBUTIONS[package]
