@@ -45,7 +45,13 @@ class FakeClock:
 
 
 class FakeDataService:
-    """Streams prepared slices, filtered to the request's dates and symbols."""
+    """Streams prepared slices, filtered to the request's dates (not its symbols).
+
+    A slice is streamed when its date is at most ``end`` and either at least
+    ``start`` or flagged ``warmup`` (the flag is set when the slices are built,
+    e.g. by ``daily_slices(..., warmup=n)``; ``warmup_bars`` is not counted).
+    Slices are handed over as built: every symbol in them, whatever was asked.
+    """
 
     def __init__(
         self,
