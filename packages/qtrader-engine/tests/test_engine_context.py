@@ -186,6 +186,8 @@ def test_order_target_percent_needs_a_price() -> None:
     )  # fmt: skip
     with pytest.raises(KeyError, match="no price for 'AAA'"):
         fresh.order_target_percent("AAA", 0.1)
+    with pytest.raises(ValueError, match="finite fraction"):
+        fresh.order_target_percent("AAA", float("nan"))
 
 
 def test_signals_and_cancels_are_collected(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ are handed to risk by the engine after ``on_bar`` returns.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
@@ -140,6 +141,8 @@ class EngineStrategyContext:
             self.sell(symbol, -delta)
 
     def order_target_percent(self, symbol: str, fraction: float) -> None:
+        if not math.isfinite(fraction):
+            raise ValueError(f"order_target_percent needs a finite fraction, got {fraction!r}")
         price = self._portfolio.last_price(symbol)
         if price is None:
             raise KeyError(f"no price for {symbol!r} yet: cannot size a target percent")

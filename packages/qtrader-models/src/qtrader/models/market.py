@@ -123,13 +123,19 @@ class BarSlice:
     def __post_init__(self) -> None:
         n = len(self.symbols)
         for name in PRICE_FIELDS:
-            column = getattr(self, name)
+            column = np.asarray(getattr(self, name), dtype=np.float64)  # no copy if already so
+            object.__setattr__(self, name, column)
             if column.shape != (n,):
                 raise ValueError(
                     f"BarSlice column {name!r} has shape {column.shape}, expected ({n},)"
                 )
         if self.timestamp.tzinfo is None or self.opened_at.tzinfo is None:
             raise ValueError("BarSlice timestamps must be timezone-aware")
+        if self.opened_at > self.timestamp:
+            raise ValueError(
+                f"BarSlice opened_at {self.opened_at.isoformat()} is after its close "
+                f"timestamp {self.timestamp.isoformat()}"
+            )
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
 
     def index(self, symbol: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from qtrader.models._base import FrozenModel
 from qtrader.models.orders import OrderRequest
@@ -44,3 +44,9 @@ class RiskDecision(FrozenModel):
     approved: bool
     reason: str = ""
     figures: dict[str, Decimal] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rejection_has_no_order(self) -> RiskDecision:
+        if not self.approved and self.order is not None:
+            raise ValueError("a rejected intent cannot carry an approved order")
+        return self

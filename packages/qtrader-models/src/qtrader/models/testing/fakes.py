@@ -217,7 +217,12 @@ class FakeExecutionService:
         fills = []
         for order in list(self._working.values()):
             i = bars.index(order.symbol)
-            if order.type is not OrderType.MARKET or i is None:
+            # Never against the bar the order was decided on (or an earlier one).
+            if (
+                order.type is not OrderType.MARKET
+                or i is None
+                or order.created_at >= bars.timestamp
+            ):
                 continue
             del self._working[order.id]
             fills.append(
