@@ -147,6 +147,20 @@ def test_risk_sees_every_intent_and_its_decisions_are_recorded() -> None:
     assert result.final_state.cash == Decimal(1036)
 
 
+def test_risk_is_told_of_orders_still_working() -> None:
+    def rest_then_buy(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[0]):
+            ctx.buy("AAA", 1, limit_price=Decimal(1))  # never reached: rests
+        elif ctx.timestamp == ny_close(DAYS[1]):
+            ctx.buy("AAA", 2)
+
+    engine, _, _, risk = make_engine(
+        daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(rest_then_buy)
+    )
+    engine.run()
+    assert [[o.quantity for o in batch] for batch in risk.working_seen] == [[], [Decimal(1)]]
+
+
 def test_cancel_reaches_execution_and_is_recorded() -> None:
     def limit_then_cancel(ctx: StrategyContext) -> None:
         if ctx.timestamp == ny_close(DAYS[0]):

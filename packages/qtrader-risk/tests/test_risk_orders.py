@@ -20,7 +20,6 @@ from qtrader.models import (
 from qtrader.models.testing import ny_close
 from qtrader.risk import (
     CashLimit,
-    CashLimitRiskService,
     OrderCheck,
     PreTradeRiskService,
     RiskConfig,
@@ -59,7 +58,6 @@ RESIZE = RiskConfig(on_breach="resize")
 
 def test_service_satisfies_the_port() -> None:
     assert isinstance(PreTradeRiskService(RiskConfig()), RiskService)
-    assert CashLimitRiskService is PreTradeRiskService
 
 
 def test_order_within_every_limit_passes_unchanged(book: Book) -> None:

@@ -38,7 +38,7 @@ from qtrader.models import (
     Strategy,
 )
 from qtrader.portfolio import LotPortfolioService, PortfolioConfig
-from qtrader.risk import CashLimitRiskService, RiskConfig
+from qtrader.risk import PreTradeRiskService, RiskConfig
 
 T = TypeVar("T")
 
@@ -107,7 +107,7 @@ def build_risk(config: BacktestConfig) -> RiskService:
         return RiskConfig.model_validate({**base, **options})
 
     try:
-        return CashLimitRiskService(_validated("risk", make))
+        return PreTradeRiskService(_validated("risk", make))
     except (KeyError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise

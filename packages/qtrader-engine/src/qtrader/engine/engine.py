@@ -135,12 +135,14 @@ class BacktestEngine:
                 self._recorder.updates(() if update is None else (update,))
         if not intents:
             return
+        working = self._execution.open_orders()
         prices: dict[str, Decimal] = {}
-        for intent in intents:
-            price = self._view.last_price(intent.symbol)
+        for symbol in {*(i.symbol for i in intents), *(o.symbol for o in working)}:
+            price = self._view.last_price(symbol)
             if price is not None:
-                prices[intent.symbol] = price
-        for decision in self._risk.decide(intents, self._view, prices, bars.timestamp):  # (5)
+                prices[symbol] = price
+        decisions = self._risk.decide(intents, self._view, prices, bars.timestamp, working)
+        for decision in decisions:  # (5)
             self._recorder.decision(decision)
             if decision.order is not None:  # (6)
                 self._recorder.order(self._execution.submit(decision.order, bars.timestamp))

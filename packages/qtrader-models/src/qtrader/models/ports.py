@@ -135,8 +135,11 @@ class RiskService(Protocol):
         portfolio: PortfolioView,
         prices: Mapping[str, Decimal],
         at: datetime,
+        open_orders: Sequence[Order] = (),
     ) -> list[RiskDecision]:
-        """One decision per intent, in order. ``prices`` are the latest closes."""
+        """One decision per intent, in order. ``prices`` are the latest closes of the
+        symbols of the intents and of ``open_orders``. Orders still working at the
+        venue count as committed: their cash and quantities are spoken for."""
         ...
 
 

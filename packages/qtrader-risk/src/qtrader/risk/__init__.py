@@ -19,7 +19,6 @@ from qtrader.risk.limits import (
 from qtrader.risk.service import (
     ALREADY_AT_TARGET,
     NO_SIZING,
-    CashLimitRiskService,
     PreTradeRiskService,
 )
 from qtrader.risk.sizing import FixedQuantitySizer, SignalSizer
@@ -29,7 +28,6 @@ __all__ = [
     "NO_SIZING",
     "PRESETS",
     "CashLimit",
-    "CashLimitRiskService",
     "FixedQuantitySizer",
     "Limit",
     "LimitVerdict",

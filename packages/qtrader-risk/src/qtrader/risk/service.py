@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from qtrader.models import Intent, OrderRequest, PortfolioView, RiskDecision, Side, Signal
+from qtrader.models import (
+    Intent,
+    Order,
+    OrderRequest,
+    PortfolioView,
+    RiskDecision,
+    Side,
+    Signal,
+)
 from qtrader.risk._arith import ZERO, fmt, usable_price
 from qtrader.risk._batch import Batch
 from qtrader.risk.config import RiskConfig
@@ -49,10 +57,19 @@ class PreTradeRiskService:
         portfolio: PortfolioView,
         prices: Mapping[str, Decimal],
         at: datetime,
+        open_orders: Sequence[Order] = (),
     ) -> list[RiskDecision]:
         if at.tzinfo is None or at.utcoffset() is None:
             raise RiskError(f"decide() needs a timezone-aware timestamp, got {at.isoformat()}")
         batch = Batch(portfolio)
+        for working in open_orders:
+            # Still working at the venue: its cash and shares are spoken for. A resting
+            # buy is valued like a new one (its limit, or the last close).
+            price = prices.get(working.symbol)
+            if price is not None and usable_price(price):
+                batch.commit(working, reference_price(working, price))
+            else:
+                batch.commit(working, _no_price(working))
         decisions = []
         for index, intent in enumerate(intents):
             if not isinstance(intent, OrderRequest | Signal):
@@ -162,5 +179,13 @@ class PreTradeRiskService:
         )
 
 
-CashLimitRiskService = PreTradeRiskService
-"""The name the app was first wired with; the same class."""
+def _no_price(order: Order) -> Decimal:
+    """A working order's value when its symbol has no usable close: its own limit or
+    stop price; a market order without any price cannot be valued, which is an error."""
+    for candidate in (order.limit_price, order.stop_price):
+        if candidate is not None:
+            return candidate
+    raise RiskError(
+        f"working order {order.id} ({order.symbol}) has no usable price to value it; "
+        "pass the last close of every symbol with working orders"
+    )

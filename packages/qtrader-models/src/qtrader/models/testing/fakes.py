@@ -251,6 +251,7 @@ class FakeRiskService:
 
     def __init__(self) -> None:
         self.seen: list[Intent] = []
+        self.working_seen: list[tuple[Order, ...]] = []
 
     def decide(
         self,
@@ -258,8 +259,10 @@ class FakeRiskService:
         portfolio: PortfolioView,
         prices: Mapping[str, Decimal],
         at: datetime,
+        open_orders: Sequence[Order] = (),
     ) -> list[RiskDecision]:
         self.seen.extend(intents)
+        self.working_seen.append(tuple(open_orders))
         return [
             RiskDecision(timestamp=at, intent=i, order=i, approved=True)
             if isinstance(i, OrderRequest)
