@@ -48,7 +48,7 @@ def test_split_adjusts_a_resting_500_limit_to_125_and_quantity_times_4() -> None
     placed = svc.submit(limit("AAA", Side.BUY, "10", "500"), at=ny_close(D1))
     # D2 low 505 > 500: rests.
     assert svc.process(bars(D2, AAA=(520.0, 522.0, 505.0, 512.0))).fills == ()
-    updates = svc.apply_action(Split(symbol="AAA", ex_date=D3, ratio=D(4)))
+    updates = svc.apply_action(Split(symbol="AAA", ex_date=D3, ratio=D(4)), ny_close(D3))
     assert updates == ()
     (adjusted,) = svc.open_orders()
     # 10 x 4 = 40 shares; 500 / 4 = 125.
@@ -78,7 +78,7 @@ def test_reverse_split_and_stop_prices() -> None:
     other = svc.submit(limit("BBB", Side.BUY, "7", "20"), at=ny_close(D1))
     # 1-for-10 reverse split: ratio 0.1. 100 x 0.1 = 10 shares at 50 / 0.1 = 500;
     # 30 x 0.1 = 3 shares, stop 40 / 0.1 = 400, limit 39.5 / 0.1 = 395.
-    svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D("0.1")))
+    svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D("0.1")), ny_close(D2))
     first, second, third = svc.open_orders()
     assert (first.quantity, first.limit_price) == (D(10), D(500))
     assert (second.id, second.quantity, second.stop_price, second.limit_price) == (
@@ -95,11 +95,11 @@ def test_on_split_cancel_cancels_the_symbols_working_orders() -> None:
     svc.process(bars(D1, AAA=(520.0, 525.0, 515.0, 520.0)))
     a = svc.submit(limit("AAA", Side.BUY, "10", "500"), at=ny_close(D1))
     b = svc.submit(limit("BBB", Side.BUY, "5", "20"), at=ny_close(D1))
-    updates = svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D(4)))
+    updates = svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D(4)), ny_close(D2))
     (update,) = updates
     assert (update.order_id, update.status) == (a.id, OrderStatus.CANCELLED)
-    # apply_action carries no time: stamped with the latest time the service knew, D1's close.
-    assert update.timestamp == ny_close(D1)
+    # stamped when the split takes effect: the first bar of the ex-date
+    assert update.timestamp == ny_close(D2)
     assert "4-for-1 split of AAA effective 2024-01-03" in update.reason
     assert svc.open_orders() == (b,)
     assert svc.cancel(a.id, at=ny_close(D1)) is None
@@ -107,7 +107,10 @@ def test_on_split_cancel_cancels_the_symbols_working_orders() -> None:
 
 def test_actions_without_working_orders_and_dividends_change_nothing() -> None:
     svc = SimulatedExecutionService(ExecutionConfig(on_split=SplitPolicy.CANCEL))
-    assert svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D(2))) == ()
+    assert svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D(2)), ny_close(D2)) == ()
     placed = svc.submit(limit("AAA", Side.BUY, "10", "500"), at=ny_close(D1))
-    assert svc.apply_action(CashDividend(symbol="AAA", ex_date=D2, amount=D("0.24"))) == ()
+    assert (
+        svc.apply_action(CashDividend(symbol="AAA", ex_date=D2, amount=D("0.24")), ny_close(D2))
+        == ()
+    )
     assert svc.open_orders() == (placed,)

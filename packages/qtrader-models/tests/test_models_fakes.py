@@ -250,7 +250,9 @@ def test_other_order_types_rest_and_can_be_cancelled() -> None:
 def test_fake_execution_ignores_corporate_actions() -> None:
     ex = FakeExecutionService()
     ex.submit(buy("AAPL", 5), at=ny_close(DAYS[0]))
-    assert ex.apply_action(Split(symbol="AAPL", ex_date=DAYS[1], ratio=D(4))) == ()
+    assert (
+        ex.apply_action(Split(symbol="AAPL", ex_date=DAYS[1], ratio=D(4)), ny_close(DAYS[1])) == ()
+    )
     assert len(ex.open_orders()) == 1
 
 

@@ -104,7 +104,7 @@ class BacktestEngine:
                     f"{action.ex_date}); applying it would count it twice"
                 )
             self._portfolio.apply_action(action, bars.timestamp)
-            self._recorder.updates(self._execution.apply_action(action))
+            self._recorder.updates(self._execution.apply_action(action, bars.timestamp))
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
         for fill in report.fills:  # (3)

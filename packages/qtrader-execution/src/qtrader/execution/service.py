@@ -75,7 +75,6 @@ class SimulatedExecutionService:
         self._last_processed: datetime | None = None
         # The latest time the service has been told of (submit, cancel or
         # bars); stamps updates of calls that carry no time (apply_action).
-        self._now: datetime | None = None
 
     @property
     def config(self) -> ExecutionConfig:
@@ -210,7 +209,9 @@ class SimulatedExecutionService:
 
     # -- corporate actions -------------------------------------------------
 
-    def apply_action(self, action: Split | CashDividend) -> tuple[OrderUpdate, ...]:
+    def apply_action(
+        self, action: Split | CashDividend, timestamp: datetime
+    ) -> tuple[OrderUpdate, ...]:
         """Adjust (or cancel, per ``on_split``) working orders of a splitting symbol.
 
         ADJUST: quantity x ratio, limit and stop prices / ratio (exact
@@ -218,23 +219,22 @@ class SimulatedExecutionService:
         after a 4-for-1 and does not meet the post-split bars at a quarter of
         its price. Adjusted orders keep their id and report no update;
         ``open_orders`` shows them adjusted. CANCEL: each is cancelled, with an
-        update stamped at the latest time the service knows (the port's
-        ``apply_action`` carries no time). Cash dividends change no order.
+        update stamped ``timestamp``. Cash dividends change no order.
         """
+        self._observe(timestamp, "apply_action")
         if isinstance(action, CashDividend):
             return ()
         affected = self._book.of_symbol(action.symbol)
         if not affected:
             return ()
         if self._config.on_split is SplitPolicy.CANCEL:
-            assert self._now is not None, "a working order implies a submit time"
             for working in affected:
                 self._book.remove(working.order.id)
             return tuple(
                 OrderUpdate(
                     order_id=working.order.id,
                     status=OrderStatus.CANCELLED,
-                    timestamp=self._now,
+                    timestamp=timestamp,
                     reason=(
                         f"cancelled by the {action.ratio}-for-1 split of {action.symbol} "
                         f"effective {action.ex_date} (on_split=cancel)"
@@ -249,11 +249,10 @@ class SimulatedExecutionService:
 
     # -- time --------------------------------------------------------------
 
-    def _observe(self, at: datetime, call: str) -> None:
+    @staticmethod
+    def _observe(at: datetime, call: str) -> None:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ExecutionError(f"{call}: time {at.isoformat()} must be timezone-aware")
-        if self._now is None or at > self._now:
-            self._now = at
 
 
 def _split_adjusted(order: Order, ratio: Decimal) -> Order:

@@ -118,8 +118,11 @@ class ExecutionService(Protocol):
         """Match working orders against the bars of one timestamp."""
         ...
 
-    def apply_action(self, action: Split | CashDividend) -> tuple[OrderUpdate, ...]:
-        """Adjust or cancel working orders of a symbol that splits."""
+    def apply_action(
+        self, action: Split | CashDividend, timestamp: datetime
+    ) -> tuple[OrderUpdate, ...]:
+        """Adjust or cancel working orders of a symbol that splits, effective at ``timestamp``
+        (the first bar of the ex-date, before it is matched)."""
         ...
 
     def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]: ...

@@ -239,7 +239,9 @@ class FakeExecutionService:
             )
         return ExecutionReport(fills=tuple(fills))
 
-    def apply_action(self, action: Split | CashDividend) -> tuple[OrderUpdate, ...]:
+    def apply_action(
+        self, action: Split | CashDividend, timestamp: datetime
+    ) -> tuple[OrderUpdate, ...]:
         return ()
 
     def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]:
