@@ -85,3 +85,9 @@ execution:
         encoding="utf-8",
     )
     return tmp_path
+
+
+@pytest.fixture
+def tiny_closes() -> tuple[list[date], list[int]]:
+    """The days and closes of the hand-worked dataset above."""
+    return DAYS, CLOSES

@@ -194,21 +194,13 @@ class EngineStrategyContext:
         tag: str | None,
     ) -> None:
         self._check_symbol(symbol)
-        if limit_price is not None and stop_price is not None:
-            order_type = OrderType.STOP_LIMIT
-        elif limit_price is not None:
-            order_type = OrderType.LIMIT
-        elif stop_price is not None:
-            order_type = OrderType.STOP
-        else:
-            order_type = OrderType.MARKET
         self._intents.append(
             OrderRequest(
                 strategy_id=self._strategy_id,
                 symbol=symbol,
                 side=side,
                 quantity=Decimal(quantity),
-                type=order_type,
+                type=OrderType.for_prices(limit_price, stop_price),
                 limit_price=limit_price,
                 stop_price=stop_price,
                 time_in_force=time_in_force,

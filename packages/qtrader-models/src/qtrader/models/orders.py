@@ -26,6 +26,13 @@ class OrderType(StrEnum):
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
 
+    @staticmethod
+    def for_prices(limit_price: Decimal | None, stop_price: Decimal | None) -> OrderType:
+        """The type an order has given the prices it names: none is a market order."""
+        if limit_price is not None:
+            return OrderType.LIMIT if stop_price is None else OrderType.STOP_LIMIT
+        return OrderType.MARKET if stop_price is None else OrderType.STOP
+
 
 class TimeInForce(StrEnum):
     DAY = "day"

@@ -4,7 +4,8 @@ With these, any one service (or the engine) can be tested with all the others
 faked. They are deliberately simple and exact; they are not the real services.
 """
 
-from qtrader.models.testing.builders import daily_slices, make_bar, ny_close
+from qtrader.models.testing.builders import daily_slices, make_bar, ny_close, ny_open
+from qtrader.models.testing.context import FakeStrategyContext
 from qtrader.models.testing.fakes import (
     FakeClock,
     FakeDataService,
@@ -20,8 +21,10 @@ __all__ = [
     "FakeExecutionService",
     "FakePortfolioService",
     "FakeRiskService",
+    "FakeStrategyContext",
     "ScriptedStrategy",
     "daily_slices",
     "make_bar",
     "ny_close",
+    "ny_open",
 ]
