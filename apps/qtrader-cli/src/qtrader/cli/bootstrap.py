@@ -10,7 +10,9 @@ with the in-memory fake execution::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -21,7 +23,7 @@ from pydantic import ValidationError
 
 from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
 from qtrader.cli.strategies import load_strategy
-from qtrader.data import CsvDataConfig, CsvDataService
+from qtrader.data import Anomaly, CsvDataConfig, CsvDataService
 from qtrader.engine import (
     BacktestEngine,
     BacktestResult,
@@ -125,9 +127,11 @@ def build_strategies(config: BacktestConfig, base_dir: Path) -> dict[str, Strate
 class Backtest:
     engine: BacktestEngine
     config: BacktestConfig
+    data: DataService
 
 
 def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
+    data = build_data(config, base_dir)
     engine = BacktestEngine(
         EngineConfig(
             start=config.start,
@@ -135,13 +139,13 @@ def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
             symbols=config.data.symbols,
             warmup_bars=config.warmup_bars,
         ),
-        data=build_data(config, base_dir),
+        data=data,
         portfolio=build_portfolio(config),
         execution=build_execution(config),
         risk=build_risk(config),
         strategies=build_strategies(config, base_dir),
     )
-    return Backtest(engine=engine, config=config)
+    return Backtest(engine=engine, config=config, data=data)
 
 
 def package_versions() -> dict[str, str]:
@@ -160,11 +164,37 @@ def resolved_config_yaml(config: BacktestConfig) -> str:
     return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
 
 
-def run_backtest(
-    config: BacktestConfig, base_dir: Path, output: Path | None
-) -> tuple[BacktestResult, dict[str, float | int | None]]:
+def data_anomalies(data: DataService) -> tuple[Anomaly, ...]:
+    """Rows the adapter dropped or widened while loading (reported, never silent)."""
+    return data.anomalies if isinstance(data, CsvDataService) else ()
+
+
+def anomalies_csv(anomalies: Sequence[Anomaly]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("symbol", "file", "line", "date", "problem", "action"))
+    writer.writerows(
+        (a.symbol, a.path.name, a.line, a.date, a.problem, a.action.value) for a in anomalies
+    )
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    result: BacktestResult
+    metrics: dict[str, float | int | None]
+    anomalies: tuple[Anomaly, ...]
+
+
+def run_backtest(config: BacktestConfig, base_dir: Path, output: Path | None) -> RunOutcome:
     """Run one backtest; write its files into ``output`` when given."""
-    result = bootstrap(config, base_dir).engine.run()
+    backtest = bootstrap(config, base_dir)
+    result = backtest.engine.run()
+    anomalies = data_anomalies(backtest.data)
     if output is None:
-        return result, compute_metrics(result)
-    return result, write_results(result, output, {"config.yaml": resolved_config_yaml(config)})
+        return RunOutcome(result, compute_metrics(result), anomalies)
+    extra = {
+        "config.yaml": resolved_config_yaml(config),
+        "data_anomalies.csv": anomalies_csv(anomalies),
+    }
+    return RunOutcome(result, write_results(result, output, extra), anomalies)

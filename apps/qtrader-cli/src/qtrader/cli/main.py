@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+MAX_ANOMALIES_SHOWN = 10
 errors = Console(stderr=True)
 
 
@@ -47,10 +48,25 @@ def backtest(
     """Run a backtest and print a summary; with --output, write the result files."""
     try:
         cfg = load_config(config)
-        result, metrics = run_backtest(cfg, config.resolve().parent, output)
+        outcome = run_backtest(cfg, config.resolve().parent, output)
     except ValueError as exc:  # every error of ours is a ValueError with a clear message
         errors.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(code=2) from None
+    result, metrics = outcome.result, outcome.metrics
+    if outcome.anomalies:
+        shown = outcome.anomalies[:MAX_ANOMALIES_SHOWN]
+        errors.print(
+            Text.assemble(
+                ("warning: ", "bold yellow"),
+                f"{len(outcome.anomalies)} data rows were dropped or widened while loading"
+                + (" (all in data_anomalies.csv)" if output is not None else ""),
+            ),
+            soft_wrap=True,
+        )
+        for anomaly in shown:
+            errors.print(f"  {anomaly}", soft_wrap=True, markup=False, highlight=False)
+        if len(outcome.anomalies) > len(shown):
+            errors.print(f"  ... and {len(outcome.anomalies) - len(shown)} more", soft_wrap=True)
     table = Table(title=f"Backtest {cfg.start} to {cfg.end}", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")
