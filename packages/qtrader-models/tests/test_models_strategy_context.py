@@ -95,10 +95,12 @@ def test_equity_and_target_percent() -> None:
     assert ctx.cash == D(10_000)
     ctx.order_target_percent("AAA", 0.5)
     assert [(o.side, o.quantity) for o in ctx.orders] == [(Side.BUY, D(352))]
-    with pytest.raises(ValueError, match="cannot size"):
+    with pytest.raises(ValueError, match="finite fraction"):
         ctx.order_target_percent("AAA", float("inf"))
-    with pytest.raises(ValueError, match="cannot size"):
+    with pytest.raises(KeyError, match="no price for 'AAA'"):
         FakeStrategyContext(("AAA",)).order_target_percent("AAA", 0.1)
+    with pytest.raises(KeyError, match="'ZZZ' is not in the universe"):
+        ctx.buy("ZZZ", 1)
 
 
 def test_signals_cancels_logs_and_clear() -> None:

@@ -8,9 +8,8 @@ are handed to risk by the engine after ``on_bar`` returns.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from qtrader.engine.history import BarHistory
 from qtrader.models import (
@@ -20,20 +19,12 @@ from qtrader.models import (
     FloatArray,
     Intent,
     Order,
-    OrderRequest,
-    OrderType,
+    OrderHelpers,
     PortfolioView,
-    Side,
-    Signal,
-    SignalDirection,
-    TimeInForce,
-    to_decimal,
 )
 
-ZERO = Decimal(0)
 
-
-class EngineStrategyContext:
+class EngineStrategyContext(OrderHelpers):
     def __init__(
         self,
         strategy_id: str,
@@ -45,7 +36,6 @@ class EngineStrategyContext:
     ) -> None:
         self._strategy_id = strategy_id
         self._symbols = symbols
-        self._universe = frozenset(symbols)
         self._history = history
         self._portfolio = portfolio
         self._execution = execution
@@ -108,102 +98,15 @@ class EngineStrategyContext:
         stamp = self._bars.timestamp.isoformat() if self._bars is not None else "-"
         self._logger.info("%s [%s] %s", stamp, self._strategy_id, message)
 
-    # -- what the strategy asks for ------------------------------------------
-    def buy(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self._order(Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag)
-
-    def sell(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self._order(Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag)
-
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
-        delta = Decimal(target) - self._committed(symbol)
-        if delta > 0:
-            self.buy(symbol, delta)
-        elif delta < 0:
-            self.sell(symbol, -delta)
-
-    def order_target_percent(self, symbol: str, fraction: float) -> None:
-        if not math.isfinite(fraction):
-            raise ValueError(f"order_target_percent needs a finite fraction, got {fraction!r}")
-        price = self._portfolio.last_price(symbol)
-        if price is None:
-            raise KeyError(f"no price for {symbol!r} yet: cannot size a target percent")
-        value = self._portfolio.equity * to_decimal(fraction)
-        self.order_target_quantity(symbol, (value / price).to_integral_value(ROUND_FLOOR))
-
-    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None:
-        self._check_symbol(symbol)
-        self._intents.append(
-            Signal(
-                strategy_id=self._strategy_id,
-                symbol=symbol,
-                direction=direction,
-                strength=strength,
-            )
-        )
-
     def cancel(self, order_id: str) -> None:
         self._cancels.append(order_id)
 
-    # -- helpers --------------------------------------------------------------
-    def _committed(self, symbol: str) -> Decimal:
-        """Position plus working orders plus orders asked for in this bar."""
-        working = sum(
-            (o.signed_quantity for o in self.open_orders() if o.symbol == symbol), start=ZERO
-        )
-        pending = sum(
-            (
-                i.signed_quantity
-                for i in self._intents
-                if isinstance(i, OrderRequest) and i.symbol == symbol
-            ),
-            start=ZERO,
-        )
-        return self.position(symbol) + working + pending
+    # -- the primitives OrderHelpers builds on ---------------------------------
+    def _ask(self, intent: Intent) -> None:
+        self._intents.append(intent)
 
-    def _check_symbol(self, symbol: str) -> None:
-        if symbol not in self._universe:
-            raise KeyError(f"{symbol!r} is not in the universe {list(self._symbols)}")
+    def _asked(self) -> list[Intent]:
+        return self._intents
 
-    def _order(
-        self,
-        side: Side,
-        symbol: str,
-        quantity: Decimal | int,
-        limit_price: Decimal | None,
-        stop_price: Decimal | None,
-        time_in_force: TimeInForce,
-        tag: str | None,
-    ) -> None:
-        self._check_symbol(symbol)
-        self._intents.append(
-            OrderRequest(
-                strategy_id=self._strategy_id,
-                symbol=symbol,
-                side=side,
-                quantity=Decimal(quantity),
-                type=OrderType.for_prices(limit_price, stop_price),
-                limit_price=limit_price,
-                stop_price=stop_price,
-                time_in_force=time_in_force,
-                tag=tag,
-            )
-        )
+    def _last_close(self, symbol: str) -> Decimal | None:
+        return self._portfolio.last_price(symbol)

@@ -1,6 +1,7 @@
 """QTrader shared contracts: Pydantic models and the Protocols (ports) of every service."""
 
 from qtrader.models._base import FrozenModel, to_decimal
+from qtrader.models.context import OrderHelpers
 from qtrader.models.market import (
     PRICE_FIELDS,
     Bar,
@@ -56,6 +57,7 @@ __all__ = [
     "Intent",
     "Lot",
     "Order",
+    "OrderHelpers",
     "OrderRequest",
     "OrderStatus",
     "OrderType",

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 import numpy as np
 
 from qtrader.models._base import to_decimal
+from qtrader.models.context import OrderHelpers
 from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
-from qtrader.models.orders import Order, OrderRequest, OrderType, Side, TimeInForce
-from qtrader.models.signals import Signal, SignalDirection
+from qtrader.models.orders import Order, OrderRequest
+from qtrader.models.signals import Intent, Signal
 
 ZERO = Decimal(0)
 
 
-class FakeStrategyContext:
+class FakeStrategyContext(OrderHelpers):
     """Feed it slices with ``push``; it records what the strategy asks for.
 
     Positions and cash are whatever the test sets (``positions[symbol] = ...``);
@@ -107,81 +107,22 @@ class FakeStrategyContext:
     def open_orders(self) -> tuple[Order, ...]:
         return tuple(self.working)
 
-    def buy(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self._order(Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag)
-
-    def sell(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self._order(Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag)
-
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
-        committed = self.position(symbol) + sum(
-            (o.signed_quantity for o in (*self.working, *self.orders) if o.symbol == symbol),
-            start=ZERO,
-        )
-        delta = Decimal(target) - committed
-        if delta > 0:
-            self.buy(symbol, delta)
-        elif delta < 0:
-            self.sell(symbol, -delta)
-
-    def order_target_percent(self, symbol: str, fraction: float) -> None:
-        closes = self._history[symbol]["close"]
-        if not closes or not math.isfinite(fraction):
-            raise ValueError(f"cannot size {fraction!r} of equity in {symbol!r}")
-        target = self.equity * to_decimal(fraction) / to_decimal(closes[-1])
-        self.order_target_quantity(symbol, target.to_integral_value(ROUND_FLOOR))
-
-    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None:
-        self.signals.append(
-            Signal(
-                strategy_id=self._strategy_id, symbol=symbol, direction=direction, strength=strength
-            )
-        )
-
     def cancel(self, order_id: str) -> None:
         self.cancels.append(order_id)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
 
-    def _order(
-        self,
-        side: Side,
-        symbol: str,
-        quantity: Decimal | int,
-        limit_price: Decimal | None,
-        stop_price: Decimal | None,
-        time_in_force: TimeInForce,
-        tag: str | None,
-    ) -> None:
-        self.orders.append(
-            OrderRequest(
-                strategy_id=self._strategy_id,
-                symbol=symbol,
-                side=side,
-                quantity=Decimal(quantity),
-                type=OrderType.for_prices(limit_price, stop_price),
-                limit_price=limit_price,
-                stop_price=stop_price,
-                time_in_force=time_in_force,
-                tag=tag,
-            )
-        )
+    # -- the primitives OrderHelpers builds on ---------------------------------
+    def _ask(self, intent: Intent) -> None:
+        if isinstance(intent, Signal):
+            self.signals.append(intent)
+        else:
+            self.orders.append(intent)
+
+    def _asked(self) -> list[OrderRequest]:
+        return self.orders
+
+    def _last_close(self, symbol: str) -> Decimal | None:
+        closes = self._history[symbol]["close"]
+        return to_decimal(closes[-1]) if closes else None
