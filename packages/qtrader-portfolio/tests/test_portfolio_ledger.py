@@ -275,6 +275,9 @@ def run(p: LotPortfolioService, ops: list[object]) -> None:
                 CashDividend(symbol=op.symbol, ex_date=day, amount=D(op.cents) / 100), ny_close(day)
             )
             assert p.cash - cash == sum(held.values(), start=ZERO) * D(op.cents) / 100
+        # equity is cached between changes: after every step it equals the snapshot's,
+        # which is summed afresh
+        assert p.equity == p.snapshot().equity
 
 
 @settings(max_examples=150, deadline=None)

@@ -60,6 +60,9 @@ class LotPortfolioService:
         self._commissions = ZERO
         self._dividends = ZERO
         self._view = PortfolioReadView(self)
+        # Equity is read several times a bar (engine, risk, strategies) but changes only
+        # when cash, lots or marks do: computed once, dropped by every such change.
+        self._equity: Decimal | None = None
 
     # ----------------------------------------------------------------- reading
 
@@ -74,9 +77,11 @@ class LotPortfolioService:
     @property
     def equity(self) -> Decimal:
         """Cash plus the market value of every open lot."""
-        return self._cash + sum(
-            (self._market_value(book) for book in self._open_books()), start=ZERO
-        )
+        if self._equity is None:
+            self._equity = self._cash + sum(
+                (self._market_value(book) for book in self._open_books()), start=ZERO
+            )
+        return self._equity
 
     def position(self, symbol: str, strategy_id: str | None = None) -> Decimal:
         """Signed quantity of ``symbol`` held by ``strategy_id``, or by all strategies."""
@@ -235,6 +240,7 @@ class LotPortfolioService:
             prices[symbol] = price
         self._prices.update(prices)
         self._marked_at = bars.timestamp
+        self._equity = None
 
     # ----------------------------------------------------------- corporate actions
 
@@ -266,6 +272,7 @@ class LotPortfolioService:
         # a position opened before the next mark.
         if post_split_mark is not None:
             self._prices[split.symbol] = post_split_mark
+            self._equity = None
 
     def _apply_dividend(self, dividend: CashDividend, at: datetime) -> None:
         if not _is_positive(dividend.amount):
@@ -417,6 +424,7 @@ class LotPortfolioService:
         realized = sum((lot.realized_pnl for lot in closed), start=ZERO)
         self._realized += realized
         self._cash += cash_flow
+        self._equity = None
         book.cash_flow += cash_flow
         self._entries.append(entry)
         return entry
@@ -427,6 +435,7 @@ class LotPortfolioService:
                 raise PortfolioError(f"last price of {symbol} must be > 0, got {price}")
         self._prices = dict(prices)
         self._marked_at = at
+        self._equity = None
 
     # ----------------------------------------------------------------- helpers
 

@@ -40,10 +40,11 @@ class SmaCrossover(BaseStrategy):
             closes = ctx.history(symbol, "close", slow + 1)
             if len(closes) < slow + 1:
                 continue
-            fast_now = closes[-fast:].mean()
-            fast_prev = closes[-fast - 1 : -1].mean()
-            slow_now = closes[-slow:].mean()
-            slow_prev = closes[:-1].mean()
+            # sum() / n is what ndarray.mean() computes, bit for bit, without its overhead.
+            fast_now = closes[-fast:].sum() / fast
+            fast_prev = closes[-fast - 1 : -1].sum() / fast
+            slow_now = closes[-slow:].sum() / slow
+            slow_prev = closes[:-1].sum() / slow
             if fast_prev < slow_prev and fast_now > slow_now:
                 ctx.order_target_quantity(symbol, self.params.quantity)
             elif fast_prev > slow_prev and fast_now < slow_now:
