@@ -21,17 +21,19 @@ class BarHistory:
         self._symbols = {s: i for i, s in enumerate(symbols)}
         self._data = np.full((len(PRICE_FIELDS), len(symbols), max(capacity, 1)), np.nan)
         self._lengths = np.zeros(len(symbols), dtype=np.int64)
-        self._rows_cache: dict[tuple[str, ...], npt.NDArray[np.int64]] = {}
+        # Consecutive slices almost always carry the same symbols: remember only the last
+        # mapping, so memory does not grow with the number of bars.
+        self._last_symbols: tuple[str, ...] | None = None
+        self._last_rows = np.empty(0, dtype=np.int64)
 
     def _rows(self, symbols: tuple[str, ...]) -> npt.NDArray[np.int64]:
-        rows = self._rows_cache.get(symbols)
-        if rows is None:
+        if symbols != self._last_symbols:
             unknown = [s for s in symbols if s not in self._symbols]
             if unknown:
                 raise KeyError(f"bars for symbols outside the universe: {unknown}")
-            rows = np.array([self._symbols[s] for s in symbols], dtype=np.int64)
-            self._rows_cache[symbols] = rows
-        return rows
+            self._last_rows = np.array([self._symbols[s] for s in symbols], dtype=np.int64)
+            self._last_symbols = symbols
+        return self._last_rows
 
     def append(self, bars: BarSlice) -> None:
         rows = self._rows(bars.symbols)
