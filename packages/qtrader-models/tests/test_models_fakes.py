@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-import numpy as np
 import pytest
 
 from qtrader.models import (
-    Bar,
     BarSlice,
     CashDividend,
     Clock,
     DataService,
     ExecutionService,
     Fill,
-    FloatArray,
     Instrument,
-    Order,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -42,6 +38,7 @@ from qtrader.models.testing import (
     FakeExecutionService,
     FakePortfolioService,
     FakeRiskService,
+    FakeStrategyContext,
     ScriptedStrategy,
     daily_slices,
     make_bar,
@@ -375,96 +372,21 @@ def test_fake_risk_approves_orders_and_rejects_signals() -> None:
 # ------------------------------------------------------------------------------- strategy
 
 
-class StubContext:
-    """Just enough of a StrategyContext to drive a strategy by hand."""
-
-    def __init__(self, timestamp: datetime) -> None:
-        self._timestamp = timestamp
-        self.logged: list[str] = []
-
-    @property
-    def strategy_id(self) -> str:
-        return "stub"
-
-    @property
-    def timestamp(self) -> datetime:
-        return self._timestamp
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        return ("AAPL",)
-
-    def has_bar(self, symbol: str) -> bool:
-        return False
-
-    def bar(self, symbol: str) -> Bar | None:
-        return None
-
-    def history(self, symbol: str, field: str, n: int) -> FloatArray:
-        return np.zeros(0)
-
-    def position(self, symbol: str) -> Decimal:
-        return D(0)
-
-    @property
-    def cash(self) -> Decimal:
-        return D(0)
-
-    @property
-    def equity(self) -> Decimal:
-        return D(0)
-
-    def open_orders(self) -> tuple[Order, ...]:
-        return ()
-
-    def buy(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self.logged.append(f"buy {quantity} {symbol}")
-
-    def sell(
-        self,
-        symbol: str,
-        quantity: Decimal | int,
-        *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-        tag: str | None = None,
-    ) -> None:
-        self.logged.append(f"sell {quantity} {symbol}")
-
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
-        pass
-
-    def order_target_percent(self, symbol: str, fraction: float) -> None:
-        pass
-
-    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None:
-        pass
-
-    def cancel(self, order_id: str) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        self.logged.append(message)
+def context_at(day: date) -> FakeStrategyContext:
+    """A context whose current bar is AAPL's on ``day`` (ScriptedStrategy only reads the time)."""
+    ctx = FakeStrategyContext(("AAPL",))
+    ctx.push(BarSlice.from_bars([make_bar("AAPL", day, 100.0)]))
+    return ctx
 
 
-def test_stub_context_satisfies_the_strategy_context_port() -> None:
-    assert isinstance(StubContext(ny_close(DAYS[0])), StrategyContext)
+def test_fake_context_satisfies_the_strategy_context_port() -> None:
+    assert isinstance(context_at(DAYS[0]), StrategyContext)
     assert not isinstance(object(), StrategyContext)
 
 
 def test_scripted_strategy_records_calls_and_runs_its_script() -> None:
     strategy = ScriptedStrategy(lambda ctx: ctx.buy("AAPL", 10))
-    ctx0, ctx1 = StubContext(ny_close(DAYS[0])), StubContext(ny_close(DAYS[1]))
+    ctx0, ctx1 = context_at(DAYS[0]), context_at(DAYS[1])
     f = fill("AAPL", Side.BUY, "10", "100", "0")
     strategy.on_start(ctx0)
     strategy.on_bar(ctx0)
@@ -474,16 +396,16 @@ def test_scripted_strategy_records_calls_and_runs_its_script() -> None:
     assert strategy.calls == ["start", "bar", "fill", "bar", "end"]
     assert strategy.timestamps == [ny_close(DAYS[0]), ny_close(DAYS[1])]
     assert strategy.fills == [f]
-    assert ctx0.logged == ["buy 10 AAPL"]
-    assert ctx1.logged == ["buy 10 AAPL"]
+    assert [(o.side, o.quantity, o.symbol) for o in ctx0.orders] == [(Side.BUY, D(10), "AAPL")]
+    assert [(o.side, o.quantity, o.symbol) for o in ctx1.orders] == [(Side.BUY, D(10), "AAPL")]
 
 
 def test_scripted_strategy_without_a_script_only_records() -> None:
     strategy = ScriptedStrategy()
-    ctx = StubContext(ny_close(DAYS[0]))
+    ctx = context_at(DAYS[0])
     strategy.on_bar(ctx)
     assert strategy.calls == ["bar"]
-    assert ctx.logged == []
+    assert ctx.orders == []
 
 
 def test_fakes_run_one_engine_pass_together() -> None:

@@ -62,10 +62,10 @@ def test_orders_are_recorded_with_the_type_their_prices_imply() -> None:
     ctx.sell("AAA", 3, stop_price=D(9))
     ctx.buy("AAA", 4, limit_price=D(16), stop_price=D(15), tag="t")
     assert [(o.side, o.quantity, o.type) for o in ctx.orders] == [
-        (Side.BUY, 1, OrderType.MARKET),
-        (Side.SELL, 2, OrderType.LIMIT),
-        (Side.SELL, 3, OrderType.STOP),
-        (Side.BUY, 4, OrderType.STOP_LIMIT),
+        (Side.BUY, D(1), OrderType.MARKET),
+        (Side.SELL, D(2), OrderType.LIMIT),
+        (Side.SELL, D(3), OrderType.STOP),
+        (Side.BUY, D(4), OrderType.STOP_LIMIT),
     ]
     assert ctx.orders[1].time_in_force is TimeInForce.DAY
     assert ctx.orders[3].tag == "t"
