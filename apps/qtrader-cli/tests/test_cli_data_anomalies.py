@@ -32,9 +32,9 @@ def test_a_dropped_row_is_reported_and_written(tiny: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "1 data rows were dropped or widened while loading" in result.output
-    assert "AAA.csv, line 5: 2024-01-05" in result.output
+    assert "AAA.csv, line 5: AAA 2024-01-05" in result.output
     rows = (tiny / "out" / "data_anomalies.csv").read_text().splitlines()
-    assert rows[0] == "symbol,file,line,date,problem,action"
+    assert rows[0] == "symbol,source,line,date,problem,action"
     assert len(rows) == 2
     assert rows[1].startswith("AAA,AAA.csv,5,2024-01-05,")
     assert rows[1].endswith(",dropped")
@@ -56,4 +56,4 @@ def test_clean_data_writes_an_empty_anomaly_table(tiny: Path) -> None:
     assert "warning" not in result.output
     assert (
         tiny / "out" / "data_anomalies.csv"
-    ).read_text() == "symbol,file,line,date,problem,action\n"
+    ).read_text() == "symbol,source,line,date,problem,action\n"

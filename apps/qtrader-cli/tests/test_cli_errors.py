@@ -32,7 +32,7 @@ def edit(tiny: Path, old: str, new: str) -> Path:
         ("initial_cash: 10000", "initial_cash: lots", "initial_cash:"),
         ("initial_cash: 10000", "initial_cash: -5", "initial_cash: Input should be greater than 0"),
         ("symbols: [AAA]", "symbols: []", "data.symbols:"),
-        ("source: csv", "source: bloomberg", "data.source: unknown source 'bloomberg'"),
+        ("source: csv", "source: bloomberg", "data.source: unknown data source 'bloomberg'"),
         ("name: sma_crossover", "name: nope", "unknown strategy 'nope'"),
         ("{fast: 2,", "{fast: 5,", "fast (5) must be smaller than slow (3)"),
         ("{fast: 2,", "{fats: 2,", "strategy.params.fats"),

@@ -195,8 +195,8 @@ def test_loaded_arrays_are_cached_and_read_only(tmp_path: Path) -> None:
     first = [s.close.tolist() for s in svc.stream(req)]
     path.write_text(HEADER + bar("2024-01-02", 7.0) + "\n")  # not reread
     assert [s.close.tolist() for s in svc.stream(req)] == first == [[5.0]]
-    series = svc.load("A")
-    assert series is svc.load("A")
+    series = svc.series("A")
+    assert series is svc.series("A")
     assert isinstance(series, BarSeries)
     assert (series.first_session, series.last_session, len(series)) == (
         date(2024, 1, 2),
@@ -270,7 +270,7 @@ def test_intraday_times_are_bar_closes_and_opened_at_is_one_interval_earlier(
     ]
     # Spacings 5, 10, 5 minutes -> median 5 minutes.
     assert [s.opened_at for s in slices] == [t.timestamp - timedelta(minutes=5) for t in slices]
-    assert svc.load("A").intraday
+    assert svc.series("A").intraday
 
 
 def test_intraday_bar_interval_from_config_and_session_selection(tmp_path: Path) -> None:
@@ -288,7 +288,7 @@ def test_intraday_bar_interval_from_config_and_session_selection(tmp_path: Path)
 def test_daily_and_intraday_files_do_not_mix_in_one_stream(tmp_path: Path) -> None:
     write(tmp_path, "D", [bar("2024-07-01", 5)])
     write(tmp_path, "I", ["2024-07-01 10:00,1,1,1,1,1", "2024-07-01 10:01,1,1,1,1,1"])
-    with pytest.raises(DataError, match=r"daily files \(D\) together with intraday files \(I\)"):
+    with pytest.raises(DataError, match=r"daily data \(D\) together with intraday data \(I\)"):
         service(tmp_path).stream(request(("D", "I"), date(2024, 7, 1), date(2024, 7, 1)))
 
 
@@ -327,4 +327,4 @@ def test_config_and_columns_are_exposed(tmp_path: Path) -> None:
     (tmp_path / "A.csv").write_text(HEADER + bar("2024-01-02", 5.0))
     svc = service(tmp_path)
     assert svc.config.path == tmp_path
-    assert svc.load("A").column(VOLUME).tolist() == [100.0]
+    assert svc.series("A").column(VOLUME).tolist() == [100.0]

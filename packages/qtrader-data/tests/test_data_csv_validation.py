@@ -120,7 +120,7 @@ def test_repair_drops_bad_rows_and_reports_each(tmp_path: Path) -> None:
     )
     (tmp_path / "A.csv").write_text(text + "\n")
     svc = CsvDataService(CsvDataConfig(path=tmp_path, validation=ValidationPolicy.REPAIR))
-    series = svc.load("A")
+    series = svc.series("A")
     assert series.close.tolist() == [10.5, 11.0, 12.0]
     assert [str(d) for d in series.sessions] == ["2024-01-02", "2024-01-04", "2024-01-08"]
     assert [(a.line, a.date, a.problem, a.action) for a in svc.anomalies] == [
@@ -129,7 +129,7 @@ def test_repair_drops_bad_rows_and_reports_each(tmp_path: Path) -> None:
         (6, "2024-01-05", "open 'x' is not a number", AnomalyAction.DROPPED),
     ]
     assert str(svc.anomalies[0]) == (
-        f"{tmp_path / 'A.csv'}, line 3: 2024-01-03: high 1.0 is below low 2.0 [dropped]"
+        f"{tmp_path / 'A.csv'}, line 3: A 2024-01-03: high 1.0 is below low 2.0 [dropped]"
     )
     assert svc.anomalies[0].symbol == "A"
 
@@ -142,8 +142,9 @@ def test_repair_keeps_the_first_of_unsorted_rows_and_refuses_a_file_of_nothing(
         HEADER + "2024-01-05,1,1,1,1,1\n2024-01-03,2,2,2,2,1\n2024-01-08,3,3,3,3,1\n"
     )
     svc = CsvDataService(CsvDataConfig(path=tmp_path, validation=ValidationPolicy.REPAIR))
-    assert svc.load("A").close.tolist() == [1.0, 3.0]
-    assert [(a.line, a.problem) for a in svc.anomalies] == [
+    assert svc.series("A").close.tolist() == [1.0, 3.0]
+    dropped = [a for a in svc.anomalies if a.action is AnomalyAction.DROPPED]
+    assert [(a.line, a.problem) for a in dropped] == [
         (3, "date out of order: not after 2024-01-05 on line 2")
     ]
     err = load_error(
@@ -167,7 +168,7 @@ def test_tolerance_lets_open_and_close_lie_slightly_outside_and_reports_it(tmp_p
         + "2024-01-04,99.95,100,99.9,99.95,10\n"
     )
     svc = CsvDataService(CsvDataConfig(path=tmp_path, tolerance=0.001))
-    series = svc.load("A")
+    series = svc.series("A")
     assert series.ohlcv.tolist() == [
         [100.05, 100.05, 99.9, 99.95, 10.0],
         [100.08, 100.08, 99.85, 99.85, 10.0],
@@ -261,12 +262,12 @@ def test_unpadded_dates_are_read_the_same_on_the_fast_and_the_careful_path(
     # Clean file: parsed in one go. With a bad row (line 3) the careful per-row path runs;
     # 2024-1-5 must mean 5 January on both.
     (tmp_path / "A.csv").write_text(HEADER + "2024-1-5,1,1,1,1,1\n")
-    assert [str(d) for d in CsvDataService(CsvDataConfig(path=tmp_path)).load("A").sessions] == [
+    assert [str(d) for d in CsvDataService(CsvDataConfig(path=tmp_path)).series("A").sessions] == [
         "2024-01-05"
     ]
     (tmp_path / "A.csv").write_text(HEADER + "2024-1-5,1,1,1,1,1\nbad,1,1,1,1,1\n")
     svc = CsvDataService(CsvDataConfig(path=tmp_path, validation=ValidationPolicy.REPAIR))
-    assert [str(d) for d in svc.load("A").sessions] == ["2024-01-05"]
+    assert [str(d) for d in svc.series("A").sessions] == ["2024-01-05"]
     assert [(a.line, a.problem) for a in svc.anomalies] == [
         (3, "unparsable date 'bad': expected YYYY-MM-DD")
     ]

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
 
 from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
 from qtrader.cli.strategies import load_strategy
-from qtrader.data import Anomaly, CsvDataConfig, CsvDataService
+from qtrader.data import Anomaly, HistoricalDataService, UnknownSourceError, open_data_service
 from qtrader.engine import (
     BacktestEngine,
     BacktestResult,
@@ -33,7 +33,6 @@ from qtrader.engine import (
 )
 from qtrader.execution import ExecutionConfig, SimulatedExecutionService
 from qtrader.models import (
-    DataService,
     ExecutionService,
     PortfolioService,
     RiskService,
@@ -62,27 +61,16 @@ def _validated(section: str, build: Callable[[], T]) -> T:
         raise ConfigError(f"invalid config\n{describe_validation_error(exc, section)}") from exc
 
 
-def _csv_source(options: Mapping[str, Any], base_dir: Path) -> DataService:
-    opts = dict(options)
-    path = Path(opts.pop("path", "."))
-    opts["path"] = path if path.is_absolute() else base_dir / path
-    return CsvDataService(_validated("data", lambda: CsvDataConfig.model_validate(opts)))
-
-
-# Adapters by the name used in `data.source`.
-DATA_SOURCES: dict[str, Callable[[Mapping[str, Any], Path], DataService]] = {
-    "csv": _csv_source,
-}
-
-
-def build_data(config: BacktestConfig, base_dir: Path) -> DataService:
-    factory = DATA_SOURCES.get(config.data.source)
-    if factory is None:
-        raise ConfigError(
-            f"data.source: unknown source {config.data.source!r}; "
-            f"available: {', '.join(sorted(DATA_SOURCES))}"
+def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
+    """The data service of ``data.source``; adapters are looked up by name inside
+    ``qtrader-data`` (paths in the block are relative to the config file)."""
+    try:
+        return _validated(
+            "data",
+            lambda: open_data_service(config.data.source, config.data.options, base_dir=base_dir),
         )
-    return factory(config.data.options, base_dir)
+    except UnknownSourceError as exc:
+        raise ConfigError(f"data.source: {exc.message}") from exc
 
 
 def build_portfolio(config: BacktestConfig) -> PortfolioService:
@@ -127,7 +115,7 @@ def build_strategies(config: BacktestConfig, base_dir: Path) -> dict[str, Strate
 class Backtest:
     engine: BacktestEngine
     config: BacktestConfig
-    data: DataService
+    data: HistoricalDataService
 
 
 def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
@@ -164,17 +152,21 @@ def resolved_config_yaml(config: BacktestConfig) -> str:
     return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
 
 
-def data_anomalies(data: DataService) -> tuple[Anomaly, ...]:
-    """Rows the adapter dropped or widened while loading (reported, never silent)."""
-    return data.anomalies if isinstance(data, CsvDataService) else ()
-
-
 def anomalies_csv(anomalies: Sequence[Anomaly]) -> str:
+    """One row per anomaly; ``source`` is the file name (with ``line``) or the API request."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("symbol", "file", "line", "date", "problem", "action"))
+    writer.writerow(("symbol", "source", "line", "date", "problem", "action"))
     writer.writerows(
-        (a.symbol, a.path.name, a.line, a.date, a.problem, a.action.value) for a in anomalies
+        (
+            a.symbol,
+            a.path.name if a.path is not None else a.request or "",
+            "" if a.line is None else a.line,
+            a.date,
+            a.problem,
+            a.action.value,
+        )
+        for a in anomalies
     )
     return buffer.getvalue()
 
@@ -190,7 +182,7 @@ def run_backtest(config: BacktestConfig, base_dir: Path, output: Path | None) ->
     """Run one backtest; write its files into ``output`` when given."""
     backtest = bootstrap(config, base_dir)
     result = backtest.engine.run()
-    anomalies = data_anomalies(backtest.data)
+    anomalies = backtest.data.anomalies
     if output is None:
         return RunOutcome(result, compute_metrics(result), anomalies)
     extra = {

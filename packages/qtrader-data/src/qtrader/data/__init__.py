@@ -1,15 +1,32 @@
-"""QTrader data service: validated bars from files, merged into time-aligned slices.
+"""QTrader data service: vendor adapters behind one port, merged into time-aligned slices.
 
-``CsvDataService`` implements ``qtrader.models.DataService`` over a folder of
-one CSV file per symbol; ``merge_bar_series`` is the streaming merge that any
-adapter producing ``BarSeries`` can reuse.
+Each adapter (``csv``, ``parquet``, ``yahoo``, ``algoseek``, ``schwab``) reads one
+format or API into validated columns plus corporate actions and anomalies
+(``SymbolData``); ``HistoricalDataService`` implements ``qtrader.models.DataService``
+over any of them. ``open_data_service(name, options)`` builds one by name.
 """
 
-from qtrader.data.config import CsvColumns, CsvDataConfig, ValidationPolicy
-from qtrader.data.csv_service import CsvDataService
-from qtrader.data.errors import Anomaly, AnomalyAction, DataError, UnknownSymbolError
+from qtrader.data.csv import CsvBarSource, CsvColumns, CsvDataConfig, CsvDataService
+from qtrader.data.errors import (
+    Anomaly,
+    AnomalyAction,
+    DataError,
+    UnknownSourceError,
+    UnknownSymbolError,
+)
 from qtrader.data.merge import merge_bar_series
+from qtrader.data.options import BarOptions, SourcePath, ValidationPolicy
+from qtrader.data.registry import (
+    SourceSpec,
+    open_data_service,
+    parse_source_config,
+    register_source,
+    source_names,
+    source_spec,
+)
 from qtrader.data.series import CLOSE, HIGH, LOW, OPEN, VOLUME, BarSeries
+from qtrader.data.service import HistoricalDataService, fetch_window
+from qtrader.data.source import BarSource, FetchingSource, SymbolData, UpdateReport
 
 __all__ = [
     "CLOSE",
@@ -19,12 +36,28 @@ __all__ = [
     "VOLUME",
     "Anomaly",
     "AnomalyAction",
+    "BarOptions",
     "BarSeries",
+    "BarSource",
+    "CsvBarSource",
     "CsvColumns",
     "CsvDataConfig",
     "CsvDataService",
     "DataError",
+    "FetchingSource",
+    "HistoricalDataService",
+    "SourcePath",
+    "SourceSpec",
+    "SymbolData",
+    "UnknownSourceError",
     "UnknownSymbolError",
+    "UpdateReport",
     "ValidationPolicy",
+    "fetch_window",
     "merge_bar_series",
+    "open_data_service",
+    "parse_source_config",
+    "register_source",
+    "source_names",
+    "source_spec",
 ]

@@ -15,7 +15,11 @@ from pathlib import Path
 def _where(path: Path | None, line: int | None) -> str:
     if path is None:
         return ""
-    return f"{path}, line {line}: " if line is not None else f"{path}: "
+    if line is None:
+        return f"{path}: "
+    # A Parquet file has rows, not lines (row 1 is the first data row).
+    unit = "row" if path.suffix == ".parquet" else "line"
+    return f"{path}, {unit} {line}: "
 
 
 class DataError(ValueError):
@@ -49,6 +53,10 @@ class UnknownSymbolError(DataError, KeyError):
     __str__ = DataError.__str__
 
 
+class UnknownSourceError(DataError):
+    """A ``data.source`` name no adapter is registered under; the message lists the names."""
+
+
 class AnomalyAction(StrEnum):
     """What was done about an anomaly."""
 
@@ -57,18 +65,35 @@ class AnomalyAction(StrEnum):
     WIDENED = "widened"
     """Open or close lay outside [low, high] within the tolerance; the range was
     widened to contain them so every delivered bar satisfies low <= open, close <= high."""
+    REPORTED = "reported"
+    """Kept as it is, but suspicious (e.g. an overnight gap that looks like a split no
+    action records): the user must look."""
 
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    """One irregular row that was loaded anyway (widened) or left out (dropped)."""
+    """One irregular row: loaded anyway (widened, reported) or left out (dropped).
+
+    It names where the row came from: ``path`` and ``line`` for a file, or
+    ``request`` (e.g. ``"GET .../pricehistory symbol=AAPL 2019-01-02..2019-12-31"``)
+    for an API.
+    """
 
     symbol: str
-    path: Path
-    line: int
     date: str
     problem: str
     action: AnomalyAction
+    path: Path | None = None
+    line: int | None = None
+    request: str | None = None
+
+    @property
+    def source(self) -> str:
+        """Where the row came from, for messages and reports."""
+        if self.path is not None:
+            return _where(self.path, self.line).removesuffix(": ")
+        return self.request or ""
 
     def __str__(self) -> str:
-        return f"{_where(self.path, self.line)}{self.date}: {self.problem} [{self.action}]"
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{self.symbol} {self.date}: {self.problem} [{self.action}]"

@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 import numpy as np
 
 from qtrader.data.series import BarSeries
-from qtrader.models import BarSlice
+from qtrader.models import BarSlice, CashDividend, Split
+
+Action = Split | CashDividend
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -32,6 +34,7 @@ def merge_bar_series(
     end: date,
     warmup_bars: int,
     zone: tzinfo,
+    actions: Sequence[Sequence[Action]] = (),
 ) -> Iterator[BarSlice]:
     """Yield one slice per distinct timestamp, in strictly increasing order.
 
@@ -39,6 +42,12 @@ def merge_bar_series(
     and the ``warmup_bars`` bars right before ``start`` (fewer if it has
     fewer); slices before ``start`` are flagged ``warmup``. Within a slice,
     symbols keep the order of ``series``. Slice times are shown in ``zone``.
+
+    ``actions[i]`` are the corporate actions of ``series[i]``. Each goes into
+    the slice of that symbol's first bar on or after its ex-date (the ex-date
+    itself unless the symbol has no bar that day); actions before the first
+    delivered bar or after the last are not delivered (nothing can be held or
+    remembered across them).
     """
     first_day = np.datetime64(start, "D")
     last_day = np.datetime64(end, "D")
@@ -56,7 +65,26 @@ def merge_bar_series(
         if begin < stop:
             heap.append((int(s.timestamps[begin]), i))
     heapq.heapify(heap)
-    return _drain(series, heap, cursors, live_from, stops, zone)
+    return _drain(
+        series, heap, cursors, live_from, stops, zone, _place(series, actions, cursors, stops)
+    )
+
+
+def _place(
+    series: Sequence[BarSeries],
+    actions: Sequence[Sequence[Action]],
+    begins: Sequence[int],
+    stops: Sequence[int],
+) -> dict[int, tuple[Action, ...]]:
+    """Actions by the timestamp of the slice that carries them, in symbol order."""
+    placed: dict[int, list[Action]] = {}
+    for i, symbol_actions in enumerate(actions):
+        s = series[i]
+        for action in symbol_actions:
+            at = int(np.searchsorted(s.sessions, np.datetime64(action.ex_date, "D"), side="left"))
+            if begins[i] <= at < stops[i]:
+                placed.setdefault(int(s.timestamps[at]), []).append(action)
+    return {stamp: tuple(acts) for stamp, acts in placed.items()}
 
 
 def _drain(
@@ -66,6 +94,7 @@ def _drain(
     live_from: list[int],
     stops: list[int],
     zone: tzinfo,
+    actions_at: dict[int, tuple[Action, ...]],
 ) -> Iterator[BarSlice]:
     symbols = [s.symbol for s in series]
     # Bound once: attribute lookups per bar are a measurable share of the loop.
@@ -107,4 +136,5 @@ def _drain(
             volume=v,
             # All members share the timestamp, hence the session: one test suffices.
             warmup=first_pos < live_from[first],
+            actions=actions_at.get(stamp, ()) if actions_at else (),
         )

@@ -36,6 +36,8 @@ class BarSeries:
     sessions: DayArray
     ohlcv: FloatArray
     intraday: bool = False
+    lines: IntArray | None = None
+    """Where each bar came from in ``path`` (line, or row for Parquet), for messages."""
 
     def __post_init__(self) -> None:
         n = len(self.timestamps)
@@ -45,10 +47,13 @@ class BarSeries:
             or self.sessions.shape != (n,)
         ):
             raise ValueError(f"BarSeries {self.symbol!r}: columns of unequal length")
+        if self.lines is not None and self.lines.shape != (n,):
+            raise ValueError(f"BarSeries {self.symbol!r}: lines of unequal length")
         if n > 1 and not bool(np.all(np.diff(self.timestamps) > 0)):
             raise ValueError(f"BarSeries {self.symbol!r}: timestamps not strictly increasing")
-        for array in (self.timestamps, self.opened_at, self.sessions, self.ohlcv):
-            array.flags.writeable = False  # cached and shared by every stream
+        for array in (self.timestamps, self.opened_at, self.sessions, self.ohlcv, self.lines):
+            if array is not None:
+                array.flags.writeable = False  # cached and shared by every stream
 
     def __len__(self) -> int:
         return len(self.timestamps)
@@ -56,6 +61,10 @@ class BarSeries:
     def column(self, index: int) -> FloatArray:
         """One price column (``OPEN`` ... ``VOLUME``) as a read-only view."""
         return self.ohlcv[:, index]
+
+    def line(self, index: int) -> int | None:
+        """The line (or Parquet row) of bar ``index`` in ``path``, when known."""
+        return None if self.lines is None else int(self.lines[index])
 
     @property
     def close(self) -> FloatArray:

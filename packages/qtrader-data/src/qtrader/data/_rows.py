@@ -1,26 +1,58 @@
-"""Load one symbol's CSV file into a validated ``BarSeries`` (the boundary)."""
+"""The boundary every file adapter shares: raw rows in, a validated ``BarSeries`` out.
+
+An adapter reads its format into a ``RawTable`` (dates as text, the five values
+as float64, the line or row of each); ``validate_rows`` parses the dates,
+checks every row at once, applies the validation policy and the tolerance,
+and reports what it dropped or widened.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from qtrader.data._csv_reader import read_table
 from qtrader.data._timestamps import NAT, parse_stamps
 from qtrader.data._validation import order_problems, value_problems, widen_within_tolerance
-from qtrader.data.config import CsvDataConfig, ValidationPolicy
 from qtrader.data.errors import Anomaly, AnomalyAction, DataError
+from qtrader.data.options import BarOptions, ValidationPolicy
 from qtrader.data.series import BarSeries, DayArray, IntArray
+from qtrader.models import FloatArray
 
 
-def load_csv_series(
-    path: Path, symbol: str, config: CsvDataConfig
-) -> tuple[BarSeries, tuple[Anomaly, ...]]:
-    """Read, check and convert one file; raise ``DataError`` or report anomalies per policy."""
-    raw = read_table(path, config.columns)
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """The wanted columns of a file; numbers that are missing or unparsable are NaN."""
+
+    path: Path
+    lines: IntArray
+    """Line (CSV; header = 1) or row (Parquet; first data row = 1) of each row."""
+    dates: pd.Series
+    """The date column as text, as in the file ("" where empty)."""
+    values: FloatArray
+    """``(n, 5)``: open, high, low, close, volume."""
+    bad_cells: dict[int, str] = field(default_factory=dict)
+    """Row index -> problem, for cells that are not numbers at all."""
+
+    def date(self, row: int) -> str:
+        """The date of ``row`` as written, for messages."""
+        return str(self.dates.iloc[row]).strip() or "(no date)"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedRows:
+    series: BarSeries
+    anomalies: tuple[Anomaly, ...]
+    kept: IntArray
+    """Indexes into the ``RawTable`` of the rows that became bars, in order."""
+
+
+def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRows:
+    """Check and convert one table; raise ``DataError`` or report anomalies per policy."""
+    path = raw.path
     stamps = parse_stamps(raw.dates, config.zone, config.session_open, config.session_close)
     values = raw.values.copy()
 
@@ -42,21 +74,22 @@ def load_csv_series(
     keep = np.ones(len(values), dtype=bool)
     keep[list(problems)] = False
     kept: IntArray = np.flatnonzero(keep)
-    anomalies = [
-        Anomaly(symbol, path, int(raw.lines[r]), raw.date(r), problems[r], AnomalyAction.DROPPED)
-        for r in problems
-    ]
+
+    def anomaly(row: int, problem: str, action: AnomalyAction) -> Anomaly:
+        return Anomaly(symbol, raw.date(row), problem, action, path, int(raw.lines[row]))
+
+    anomalies = [anomaly(r, problems[r], AnomalyAction.DROPPED) for r in problems]
     if len(kept) == 0:
+        first = min(problems)
+        unit = "row" if path.suffix == ".parquet" else "line"
         raise DataError(
-            f"every data row is invalid ({len(problems)} rows); first: line "
-            f"{raw.lines[min(problems)]}: {problems[min(problems)]}",
+            f"every data row is invalid ({len(problems)} rows); first: {unit} "
+            f"{raw.lines[first]}: {problems[first]}",
             path=path,
         )
     for row, note in widen_within_tolerance(values, kept).items():
-        anomalies.append(
-            Anomaly(symbol, path, int(raw.lines[row]), raw.date(row), note, AnomalyAction.WIDENED)
-        )
-    anomalies.sort(key=lambda a: a.line)
+        anomalies.append(anomaly(row, note, AnomalyAction.WIDENED))
+    anomalies.sort(key=lambda a: a.line or 0)
 
     timestamps = stamps.timestamps[kept]
     if stamps.intraday:
@@ -73,11 +106,12 @@ def load_csv_series(
         sessions=np.ascontiguousarray(stamps.sessions[kept]),
         ohlcv=np.ascontiguousarray(values[kept]),
         intraday=stamps.intraday,
+        lines=np.ascontiguousarray(raw.lines[kept]),
     )
-    return series, tuple(anomalies)
+    return ValidatedRows(series, tuple(anomalies), kept)
 
 
-def _local_ns(timestamps: IntArray, sessions: DayArray, config: CsvDataConfig) -> IntArray:
+def _local_ns(timestamps: IntArray, sessions: DayArray, config: BarOptions) -> IntArray:
     """Nanoseconds since local midnight of each bar."""
     local = pd.DatetimeIndex(timestamps.view("datetime64[ns]"), tz="UTC").tz_convert(config.zone)
     naive = local.tz_localize(None).as_unit("ns").asi8
@@ -87,7 +121,7 @@ def _local_ns(timestamps: IntArray, sessions: DayArray, config: CsvDataConfig) -
 
 
 def _reject_midnight_only(
-    timestamps: IntArray, sessions: DayArray, config: CsvDataConfig, path: Path, line: int
+    timestamps: IntArray, sessions: DayArray, config: BarOptions, path: Path, line: int
 ) -> None:
     # A daily file exported with "00:00:00" times would otherwise stamp every
     # bar at the start of its session, before the prices existed: look-ahead.
@@ -100,9 +134,7 @@ def _reject_midnight_only(
         )
 
 
-def _bar_interval(
-    timestamps: IntArray, sessions: DayArray, config: CsvDataConfig, path: Path
-) -> int:
+def _bar_interval(timestamps: IntArray, sessions: DayArray, config: BarOptions, path: Path) -> int:
     """Length of an intraday bar in ns: configured, or the median spacing within a session."""
     if config.bar_interval is not None:
         return config.bar_interval // timedelta(microseconds=1) * 1000

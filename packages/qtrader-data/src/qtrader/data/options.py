@@ -1,16 +1,21 @@
-"""Configuration of the CSV data source."""
+"""Options every bar adapter shares: the session clock, validation and tolerance.
+
+Each adapter's config derives from ``BarOptions`` and adds where its data lives
+(``path``, ``base_url`` ...), so ``timezone``, ``validation`` and ``tolerance``
+mean the same thing in every ``data:`` block.
+"""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from qtrader.models import FrozenModel, PriceAdjustment
+from qtrader.models import FrozenModel
 
 
 class ValidationPolicy(StrEnum):
@@ -22,29 +27,18 @@ class ValidationPolicy(StrEnum):
     """Bad rows are dropped and each one is reported as an ``Anomaly``."""
 
 
-class CsvColumns(FrozenModel):
-    """Which header name of the file holds each field (extra columns are ignored).
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    # A config file's paths are relative to that file, not to the working directory:
+    # the app passes the file's folder as validation context ``base_dir``.
+    path = value.expanduser()
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
 
-    E.g. ``{date: Date, open: Open, high: High, low: Low, close: Close, volume: Volume}``.
-    """
 
-    date: str = Field(default="date", min_length=1)
-    open: str = Field(default="open", min_length=1)
-    high: str = Field(default="high", min_length=1)
-    low: str = Field(default="low", min_length=1)
-    close: str = Field(default="close", min_length=1)
-    volume: str = Field(default="volume", min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> CsvColumns:
-        names = list(self.model_dump().values())
-        if len(set(names)) != len(names):
-            raise ValueError(f"columns must name distinct headers, got {names}")
-        return self
-
-    def price_names(self) -> tuple[str, str, str, str, str]:
-        """Header names of open, high, low, close, volume, in that order."""
-        return (self.open, self.high, self.low, self.close, self.volume)
+SourcePath = Annotated[Path, AfterValidator(_resolve)]
+"""A path in a ``data:`` block: ``~`` expanded, relative to the context's ``base_dir``."""
 
 
 def _reject_numbers(value: Any, what: str) -> Any:
@@ -55,20 +49,15 @@ def _reject_numbers(value: Any, what: str) -> Any:
     return value
 
 
-class CsvDataConfig(FrozenModel):
-    """A folder with one CSV file per symbol, ``SYMBOL.csv``."""
+class BarOptions(FrozenModel):
+    """How bars are stamped and checked; the base of every adapter's config."""
 
-    path: Path
-    """The folder holding the files."""
     timezone: str = "America/New_York"
     """IANA zone in which dates and times of day in the files are read."""
     session_open: time = time(9, 30)
     """Daily bars: local time the session opens (the slices' ``opened_at``)."""
     session_close: time = time(16, 0)
     """Daily bars: local time the session closes (the bars' timestamp)."""
-    columns: CsvColumns = Field(default_factory=CsvColumns)
-    price_adjustment: PriceAdjustment = PriceAdjustment.UNADJUSTED
-    """Which adjustment the files' prices carry; declared by the user, not inferred."""
     validation: ValidationPolicy = ValidationPolicy.STRICT
     tolerance: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
     """Relative amount by which open/close may lie outside [low, high] (0.001 = 0.1%)."""
@@ -95,7 +84,7 @@ class CsvDataConfig(FrozenModel):
         return value
 
     @model_validator(mode="after")
-    def _check(self) -> CsvDataConfig:
+    def _check(self) -> BarOptions:
         for name in ("session_open", "session_close"):
             if getattr(self, name).tzinfo is not None:
                 raise ValueError(f"{name} must be a local time without offset (see 'timezone')")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from qtrader.data.config import CsvColumns
+from qtrader.data._rows import RawTable
+from qtrader.data.csv.config import CsvColumns
 from qtrader.data.errors import DataError
 from qtrader.data.series import IntArray
 from qtrader.models import FloatArray
@@ -26,24 +26,6 @@ _FIELDS = ("open", "high", "low", "close", "volume")
 # field spans lines. Blank lines are read as empty rows (skip_blank_lines=False)
 # so that every physical line keeps its number.
 _FIRST_DATA_LINE = 2
-
-
-@dataclass(frozen=True, slots=True)
-class RawTable:
-    """The wanted columns of a file; numbers that are missing or unparsable are NaN."""
-
-    path: Path
-    lines: IntArray
-    dates: pd.Series
-    """The date column as text, as in the file ("" where empty)."""
-    values: FloatArray
-    """``(n, 5)``: open, high, low, close, volume."""
-    bad_cells: dict[int, str] = field(default_factory=dict)
-    """Row index -> problem, for cells that are not numbers at all."""
-
-    def date(self, row: int) -> str:
-        """The date of ``row`` as written, for messages."""
-        return str(self.dates.iloc[row]).strip() or "(no date)"
 
 
 def read_table(path: Path, columns: CsvColumns) -> RawTable:
