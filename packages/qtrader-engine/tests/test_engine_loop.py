@@ -192,13 +192,55 @@ def test_corporate_actions_reach_portfolio_on_an_unadjusted_feed() -> None:
 @pytest.mark.parametrize(
     "adjustment", [PriceAdjustment.SPLIT_ADJUSTED, PriceAdjustment.TOTAL_RETURN]
 )
-def test_corporate_actions_on_an_adjusted_feed_are_refused(adjustment: PriceAdjustment) -> None:
+def test_a_split_on_an_adjusted_feed_is_refused(adjustment: PriceAdjustment) -> None:
     split = Split(symbol="AAA", ex_date=DAYS[1], ratio=Decimal(4))
     slices = daily_slices(DAYS, {"AAA": AAA})
     slices[1] = BarSlice.from_bars([slices[1].bar("AAA")], actions=(split,))
     engine, *_ = make_engine(slices, ScriptedStrategy(), adjustment=adjustment)
     with pytest.raises(EngineError, match=r"split of AAA on 2024-01-03.*twice"):
         engine.run()
+
+
+def test_a_dividend_is_paid_on_split_adjusted_prices_but_refused_on_total_return() -> None:
+    # Split-adjusted prices do not include dividends: the cash must still be paid.
+    dividend = CashDividend(symbol="AAA", ex_date=DAYS[2], amount=Decimal("0.5"))
+    slices = daily_slices(DAYS, {"AAA": AAA})
+    slices[2] = BarSlice.from_bars([slices[2].bar("AAA")], actions=(dividend,))
+    engine, portfolio, *_ = make_engine(
+        slices, ScriptedStrategy(), adjustment=PriceAdjustment.SPLIT_ADJUSTED
+    )
+    engine.run()
+    assert portfolio.actions == [dividend]
+    engine, *_ = make_engine(slices, ScriptedStrategy(), adjustment=PriceAdjustment.TOTAL_RETURN)
+    with pytest.raises(EngineError, match=r"total_return.*cash_dividend of AAA on 2024-01-04"):
+        engine.run()
+
+
+def test_history_is_split_adjusted_as_of_each_bar_never_ahead() -> None:
+    # A 2-for-1 split effective d3. Closes as traded: 11, 13, then 7.5 and 8.5 after it.
+    # At d2 the strategy must see [11, 13] (the split has not happened); from d3 on it sees
+    # the earlier closes halved, [5.5, 6.5, 7.5], and volumes (1000 each) doubled.
+    split = Split(symbol="AAA", ex_date=DAYS[2], ratio=Decimal(2))
+    slices = daily_slices(DAYS, {"AAA": [(10.0, 11.0), (12.0, 13.0), (7.0, 7.5), (8.0, 8.5)]})
+    slices[2] = BarSlice.from_bars([slices[2].bar("AAA")], actions=(split,))
+    seen: list[tuple[list[float], list[float]]] = []
+
+    def record(ctx: StrategyContext) -> None:
+        seen.append(
+            (ctx.history("AAA", "close", 10).tolist(), ctx.history("AAA", "volume", 10).tolist())
+        )
+
+    engine, *_ = make_engine(slices, ScriptedStrategy(record))
+    engine.run()
+    volume = slices[0].volume[0]
+    assert [closes for closes, _ in seen] == [
+        [11.0],
+        [11.0, 13.0],
+        [5.5, 6.5, 7.5],
+        [5.5, 6.5, 7.5, 8.5],
+    ]
+    assert seen[1][1] == [volume, volume]
+    assert seen[2][1] == [2 * volume, 2 * volume, volume]
 
 
 def test_no_bars_in_range_is_a_clear_error() -> None:

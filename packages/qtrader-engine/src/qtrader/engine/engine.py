@@ -2,7 +2,8 @@
 
 At each timestamp T, in this fixed order:
 
-1. corporate actions effective at T reach the portfolio and the working orders;
+1. corporate actions effective at T reach the portfolio and the working orders,
+   and a split rescales the strategies' history before T (point-in-time);
 2. execution matches working orders against the bars of T;
 3. the portfolio applies the fills and marks to market at T's close;
 4. strategies see bars up to and including T and the portfolio, and ask for
@@ -24,11 +25,13 @@ from qtrader.engine.history import BarHistory
 from qtrader.engine.results import BacktestResult, EquityRow, ResultRecorder
 from qtrader.models import (
     BarSlice,
+    CashDividend,
     DataService,
     ExecutionService,
     PortfolioService,
     PriceAdjustment,
     RiskService,
+    Split,
     Strategy,
     StreamRequest,
 )
@@ -38,6 +41,16 @@ logger = logging.getLogger("qtrader.engine")
 
 class EngineError(ValueError):
     """A setup the engine refuses to run, or a run that cannot produce results."""
+
+
+# Which actions a feed of each adjustment may send: on split-adjusted prices a split is
+# already in the prices (applying it to positions would double it) but dividends are not;
+# total-return prices include both.
+APPLICABLE_ACTIONS: dict[PriceAdjustment, tuple[type[Split | CashDividend], ...]] = {
+    PriceAdjustment.UNADJUSTED: (Split, CashDividend),
+    PriceAdjustment.SPLIT_ADJUSTED: (CashDividend,),
+    PriceAdjustment.TOTAL_RETURN: (),
+}
 
 
 class BacktestEngine:
@@ -74,7 +87,7 @@ class BacktestEngine:
         self._started = False
 
     def run(self) -> BacktestResult:
-        apply_actions = self._data.price_adjustment is PriceAdjustment.UNADJUSTED
+        applicable = APPLICABLE_ACTIONS[self._data.price_adjustment]
         request = StreamRequest(
             symbols=self._config.symbols,
             start=self._config.start,
@@ -83,7 +96,7 @@ class BacktestEngine:
         )
         last: BarSlice | None = None
         for bars in self._data.stream(request):
-            self._step(bars, apply_actions)
+            self._step(bars, applicable)
             last = bars
         if last is None or not self._started:
             raise EngineError(
@@ -94,10 +107,10 @@ class BacktestEngine:
             strategy.on_end(self._contexts[sid])
         return self._recorder.result(self._portfolio.snapshot(), self._execution.open_orders())
 
-    def _step(self, bars: BarSlice, apply_actions: bool) -> None:
+    def _step(self, bars: BarSlice, applicable: tuple[type[Split | CashDividend], ...]) -> None:
         self.clock.advance(bars.timestamp)
         for action in bars.actions:  # (1)
-            if not apply_actions:
+            if not isinstance(action, applicable):
                 raise EngineError(
                     f"the data feed's prices are {self._data.price_adjustment.value} but it "
                     f"sent a corporate action ({action.kind} of {action.symbol} on "
@@ -105,6 +118,10 @@ class BacktestEngine:
                 )
             self._portfolio.apply_action(action, bars.timestamp)
             self._recorder.updates(self._execution.apply_action(action, bars.timestamp))
+            if isinstance(action, Split):
+                # Strategies see history split-adjusted as of T: only now, at the ex-date,
+                # are the earlier bars rescaled; nothing before T knew of this split.
+                self._history.apply_split(action.symbol, float(action.ratio))
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
         for fill in report.fills:  # (3)

@@ -4,6 +4,11 @@ Storage is one ``(fields, symbols, capacity)`` float64 block; a symbol's series
 is contiguous, so ``history()`` returns a read-only *view* of the last n
 values: no copy of the whole history at each bar. Symbols that skip a
 timestamp simply do not advance.
+
+History is split-adjusted *as of now*: when a split takes effect the engine calls
+``apply_split`` before appending that day's bars, so prices before the ex-date
+are divided by the ratio (volumes multiplied) and indicators see no crash. A
+split that has not happened yet never touches the history (no look-ahead).
 """
 
 from __future__ import annotations
@@ -47,6 +52,17 @@ class BarHistory:
         for name, f in _FIELD_INDEX.items():
             self._data[f, rows, cols] = getattr(bars, name)
         self._lengths[rows] = cols + 1
+
+    def apply_split(self, symbol: str, ratio: float) -> None:
+        """Rescale everything recorded for ``symbol`` so far by a split of ``ratio``
+        (new shares per old): prices / ratio, volume x ratio."""
+        if not ratio > 0:
+            raise ValueError(f"split ratio of {symbol} must be > 0, got {ratio}")
+        row = self._row(symbol)
+        end = int(self._lengths[row])
+        volume = _FIELD_INDEX["volume"]
+        self._data[:volume, row, :end] /= ratio
+        self._data[volume, row, :end] *= ratio
 
     def length(self, symbol: str) -> int:
         return int(self._lengths[self._row(symbol)])

@@ -25,9 +25,10 @@ class PriceAdjustment(StrEnum):
     UNADJUSTED = "unadjusted"
     """As traded. Splits and dividends arrive as corporate actions."""
     SPLIT_ADJUSTED = "split_adjusted"
-    """History rescaled for splits; no corporate actions may be applied to positions."""
+    """History rescaled for splits: splits must not be applied to positions again, but
+    cash dividends (per adjusted share) still arrive as actions and are paid."""
     TOTAL_RETURN = "total_return"
-    """Rescaled for splits and dividends; applying dividends again would count them twice."""
+    """Rescaled for splits and dividends: no action may be applied (it would count twice)."""
 
 
 class Instrument(FrozenModel):
