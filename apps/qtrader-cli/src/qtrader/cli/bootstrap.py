@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,6 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
+from qtrader.cli.envvars import KeyPath, restore_as_written
 from qtrader.cli.strategies import load_strategy
 from qtrader.data import Anomaly, HistoricalDataService, UnknownSourceError, open_data_service
 from qtrader.engine import (
@@ -54,35 +55,46 @@ DISTRIBUTIONS = (
 )
 
 
-def _validated(section: str, build: Callable[[], T]) -> T:
+def _validated(
+    section: str, build: Callable[[], T], as_written: Mapping[KeyPath, str] | None = None
+) -> T:
     try:
         return build()
     except ValidationError as exc:
-        raise ConfigError(f"invalid config\n{describe_validation_error(exc, section)}") from exc
+        problems = describe_validation_error(exc, section, as_written)
+        raise ConfigError(f"invalid config\n{problems}") from exc
 
 
 def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
     """The data service of ``data.source``; adapters are looked up by name inside
     ``qtrader-data`` (paths in the block are relative to the config file)."""
+    name = config.data.source
     try:
         return _validated(
             "data",
-            lambda: open_data_service(config.data.source, config.data.options, base_dir=base_dir),
+            lambda: open_data_service(name, config.data.options, base_dir=base_dir),
+            config.as_written,
         )
     except UnknownSourceError as exc:
         raise ConfigError(f"data.source: {exc.message}") from exc
+    except ImportError as exc:  # a built-in adapter whose optional dependency is missing
+        raise ConfigError(f"data.source: cannot load the {name!r} adapter: {exc}") from exc
 
 
 def build_portfolio(config: BacktestConfig) -> PortfolioService:
     options = {"initial_cash": config.initial_cash, **config.portfolio}
     return LotPortfolioService(
-        _validated("portfolio", lambda: PortfolioConfig.model_validate(options))
+        _validated("portfolio", lambda: PortfolioConfig.model_validate(options), config.as_written)
     )
 
 
 def build_execution(config: BacktestConfig) -> ExecutionService:
     return SimulatedExecutionService(
-        _validated("execution", lambda: ExecutionConfig.model_validate(config.execution))
+        _validated(
+            "execution",
+            lambda: ExecutionConfig.model_validate(config.execution),
+            config.as_written,
+        )
     )
 
 
@@ -97,7 +109,7 @@ def build_risk(config: BacktestConfig) -> RiskService:
         return RiskConfig.model_validate({**base, **options})
 
     try:
-        return PreTradeRiskService(_validated("risk", make))
+        return PreTradeRiskService(_validated("risk", make, config.as_written))
     except (KeyError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
@@ -147,7 +159,10 @@ def package_versions() -> dict[str, str]:
 
 
 def resolved_config_yaml(config: BacktestConfig) -> str:
+    """The config as validated, with the versions of every distribution. Values that came
+    from ``${VAR}`` references are written as the file had them: never a secret."""
     document = config.model_dump(mode="json", exclude_none=True)
+    restore_as_written(document, config.as_written)
     document["versions"] = package_versions()
     return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
 

@@ -2,19 +2,23 @@
 
 The app owns only the top-level shape. Each section is handed to the config
 model of the service that will use it, so a service's options are documented
-and validated in one place, by that service.
+and validated in one place, by that service. String values may use
+``${ENV_VAR}`` and ``${ENV_VAR:-default}`` (see ``qtrader.cli.envvars``).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from qtrader.cli.envvars import EnvVarError, KeyPath, substitute_env
 from qtrader.models import FrozenModel
 
 
@@ -52,6 +56,13 @@ class BacktestConfig(FrozenModel):
     execution: dict[str, Any] = Field(default_factory=dict)
     portfolio: dict[str, Any] = Field(default_factory=dict)
     risk: dict[str, Any] = Field(default_factory=dict)
+    _as_written: dict[KeyPath, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def as_written(self) -> Mapping[KeyPath, str]:
+        """Values that came from ``${VAR}`` references, by key path, with their text as
+        written in the file: the saved copy of the config shows these, never the values."""
+        return dict(self._as_written)
 
     @model_validator(mode="after")
     def _check(self) -> BacktestConfig:
@@ -73,16 +84,28 @@ class BacktestConfig(FrozenModel):
         return {(s.id or s.name): s for s in sections if s is not None}
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """One line per problem: the dotted key, what was wrong and what was given."""
+def describe_validation_error(
+    exc: ValidationError, prefix: str = "", as_written: Mapping[KeyPath, str] | None = None
+) -> str:
+    """One line per problem: the dotted key, what was wrong and what was given.
+
+    A value that came from an environment variable is shown as written
+    (``from '${API_KEY}'``), so a secret never reaches the console.
+    """
     lines = []
     for err in exc.errors():
-        key = ".".join(str(part) for part in (prefix, *err["loc"]) if part != "")
+        path: KeyPath = (*(p for p in prefix.split(".") if p), *err["loc"])
+        key = ".".join(str(part) for part in path)
         if err["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown key (check the spelling; see the docs for allowed keys)")
+            continue
+        if err["type"] == "missing":
+            given = ""
+        elif as_written is not None and path in as_written:
+            given = f" (from {as_written[path]!r})"
         else:
-            given = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
-            lines.append(f"{key or '(top level)'}: {err['msg']}{given}")
+            given = f" (got {err.get('input')!r})"
+        lines.append(f"{key or '(top level)'}: {err['msg']}{given}")
     return "\n".join(lines)
 
 
@@ -96,7 +119,9 @@ _StringDatesLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_config(path: Path) -> BacktestConfig:
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> BacktestConfig:
+    """Read, substitute ``${VAR}`` references from ``environ`` (default: the process
+    environment) and validate a config file; every problem is a ``ConfigError``."""
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
@@ -106,6 +131,13 @@ def load_config(path: Path) -> BacktestConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
     try:
-        return BacktestConfig.model_validate(raw)
+        substituted = substitute_env(raw, os.environ if environ is None else environ)
+    except EnvVarError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    try:
+        config = BacktestConfig.model_validate(substituted.document)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: invalid config\n{describe_validation_error(exc)}") from exc
+        problems = describe_validation_error(exc, as_written=substituted.as_written)
+        raise ConfigError(f"{path}: invalid config\n{problems}") from exc
+    config._as_written = substituted.as_written
+    return config

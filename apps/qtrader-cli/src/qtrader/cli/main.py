@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from qtrader.cli.bootstrap import run_backtest
 from qtrader.cli.config import load_config
+from qtrader.cli.data_commands import data_app
+from qtrader.cli.output import console, errors, fail, warn_anomalies
 
 app = typer.Typer(
     name="qtrader",
@@ -20,9 +20,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-MAX_ANOMALIES_SHOWN = 10
-errors = Console(stderr=True)
+app.add_typer(data_app, name="data")
+__all__ = ["app", "console", "errors"]
 
 
 def _fmt_metric(value: float | int | None, percent: bool = False) -> str:
@@ -50,23 +49,9 @@ def backtest(
         cfg = load_config(config)
         outcome = run_backtest(cfg, config.resolve().parent, output)
     except ValueError as exc:  # every error of ours is a ValueError with a clear message
-        errors.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        fail(exc)
     result, metrics = outcome.result, outcome.metrics
-    if outcome.anomalies:
-        shown = outcome.anomalies[:MAX_ANOMALIES_SHOWN]
-        errors.print(
-            Text.assemble(
-                ("warning: ", "bold yellow"),
-                f"{len(outcome.anomalies)} data rows were dropped or widened while loading"
-                + (" (all in data_anomalies.csv)" if output is not None else ""),
-            ),
-            soft_wrap=True,
-        )
-        for anomaly in shown:
-            errors.print(f"  {anomaly}", soft_wrap=True, markup=False, highlight=False)
-        if len(outcome.anomalies) > len(shown):
-            errors.print(f"  ... and {len(outcome.anomalies) - len(shown)} more", soft_wrap=True)
+    warn_anomalies(errors, outcome.anomalies, written=output is not None)
     table = Table(title=f"Backtest {cfg.start} to {cfg.end}", show_header=True)
     table.add_column("metric")
     table.add_column("value", justify="right")

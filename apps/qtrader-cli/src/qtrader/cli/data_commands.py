@@ -1,0 +1,317 @@
+"""``qtrader data ...``: look at, check and fetch the data a backtest config points to.
+
+Every command reads the ``data:`` block of a backtest config and opens its source by
+name through ``qtrader.data`` (the app never names an adapter class). A user error
+(bad config, bad data file) is one ``error:`` line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from qtrader.cli.bootstrap import build_data
+from qtrader.cli.config import BacktestConfig, load_config
+from qtrader.cli.output import (
+    MAX_ANOMALIES_SHOWN,
+    console,
+    errors,
+    fail,
+    looks_like_split,
+    plural,
+    warn_anomalies,
+)
+from qtrader.data import (
+    AnomalyAction,
+    HistoricalDataService,
+    SymbolData,
+    UpdateReport,
+    fetch_window,
+    source_names,
+    source_spec,
+)
+from qtrader.models import CashDividend, Split, StreamRequest
+
+data_app = typer.Typer(
+    name="data",
+    help="Inspect, validate and fetch the data of a backtest config.",
+    no_args_is_help=True,
+)
+
+ConfigArgument = Annotated[Path, typer.Argument(help="The backtest config file (YAML).")]
+
+
+def _open(config: Path) -> tuple[BacktestConfig, HistoricalDataService]:
+    try:
+        cfg = load_config(config)
+        return cfg, build_data(cfg, config.resolve().parent)
+    except ValueError as exc:
+        fail(exc)
+
+
+def _source_line(cfg: BacktestConfig, data: HistoricalDataService) -> str:
+    return (
+        f"source {cfg.data.source}: {data.source.location} ({data.price_adjustment.value} prices)"
+    )
+
+
+def _day(day: date | None) -> str:
+    return "-" if day is None else day.isoformat()
+
+
+def _load_each(
+    data: HistoricalDataService,
+    symbols: Sequence[str],
+    load: Callable[[str], SymbolData],
+) -> tuple[dict[str, SymbolData], dict[str, str]]:
+    """Load every symbol; a symbol that fails is kept with its message, not raised."""
+    loaded: dict[str, SymbolData] = {}
+    failed: dict[str, str] = {}
+    for symbol in symbols:
+        try:
+            loaded[symbol] = load(symbol)
+        except ValueError as exc:  # DataError and friends: a clear message, no traceback
+            failed[symbol] = str(exc)
+    return loaded, failed
+
+
+def _report_failures(failed: dict[str, str]) -> None:
+    for symbol, message in failed.items():
+        errors.print(Text.assemble(("error: ", "bold red"), f"{symbol}: {message}"), soft_wrap=True)
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@data_app.command("sources")
+def sources() -> None:
+    """List the adapter names a config's data.source may use."""
+    for name in source_names():
+        try:
+            summary = source_spec(name).summary
+        except (ImportError, AttributeError, ValueError) as exc:  # a missing or broken adapter
+            summary = f"(unavailable: {exc})"
+        console.print(f"{name:<10} {summary}", soft_wrap=True, markup=False, highlight=False)
+
+
+@data_app.command("list")
+def list_symbols(config: ConfigArgument) -> None:
+    """List every symbol of the source with its sessions and bars.
+
+    Marks the config's universe; a fetching source lists what its cache holds.
+    """
+    cfg, data = _open(config)
+    try:
+        available = data.symbols()
+    except ValueError as exc:
+        fail(exc)
+    universe = set(cfg.data.symbols)
+    loaded, failed = _load_each(data, available, data.load)
+    console.print(_source_line(cfg, data), soft_wrap=True, markup=False, highlight=False)
+    table = Table(show_header=True)
+    table.add_column("symbol")
+    table.add_column("first")
+    table.add_column("last")
+    table.add_column("bars", justify="right")
+    table.add_column("universe")
+    for symbol in available:
+        mark = "yes" if symbol in universe else ""
+        if symbol in loaded:
+            series = loaded[symbol].series
+            first, last = _day(series.first_session), _day(series.last_session)
+            table.add_row(symbol, first, last, str(len(series)), mark)
+        else:
+            table.add_row(symbol, "-", "-", "failed", mark)
+    console.print(table)
+    in_universe = sum(1 for s in available if s in universe)
+    console.print(
+        f"{plural(len(available), 'symbol', 'symbols')}, {in_universe} in the config's universe",
+        soft_wrap=True,
+    )
+    missing = [s for s in cfg.data.symbols if s not in set(available)]
+    if missing:
+        errors.print(
+            Text.assemble(
+                ("warning: ", "bold yellow"),
+                f"in the universe but not in the source: {', '.join(missing)}",
+            ),
+            soft_wrap=True,
+        )
+    _report_failures(failed)
+
+
+def _describe_action(action: Split | CashDividend) -> tuple[str, str]:
+    if isinstance(action, Split):
+        ratio = Fraction(action.ratio)
+        kind = "split" if ratio >= 1 else "reverse split"
+        return kind, f"{ratio.numerator}-for-{ratio.denominator} (ratio {action.ratio})"
+    return "dividend", f"{action.amount} per share"
+
+
+@data_app.command("info")
+def info(
+    config: ConfigArgument,
+    symbol: Annotated[str, typer.Argument(help="The symbol to describe.")],
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="How many anomalies to list.")
+    ] = MAX_ANOMALIES_SHOWN,
+) -> None:
+    """Show one symbol: sessions, corporate actions and anomalies."""
+    cfg, data = _open(config)
+    try:
+        loaded = data.load(symbol)
+    except ValueError as exc:
+        fail(exc)
+    series = loaded.series
+    universe = "yes" if symbol in cfg.data.symbols else "no"
+    for line in (
+        f"{symbol}: {_source_line(cfg, data)}",
+        f"sessions: {_day(series.first_session)} to {_day(series.last_session)}, "
+        f"{len(series)} bars",
+        f"in the config's universe: {universe}",
+    ):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    if loaded.actions:
+        table = Table(title=f"corporate actions ({len(loaded.actions)})", show_header=True)
+        table.add_column("ex-date")
+        table.add_column("kind")
+        table.add_column("value")
+        for action in loaded.actions:
+            table.add_row(action.ex_date.isoformat(), *_describe_action(action))
+        console.print(table)
+    else:
+        console.print("corporate actions: none")
+    anomalies = [a for a in data.anomalies if a.symbol == symbol]
+    console.print(f"anomalies: {len(anomalies) or 'none'}")
+    for anomaly in anomalies[:limit]:
+        console.print(f"  {anomaly}", soft_wrap=True, markup=False, highlight=False)
+    if len(anomalies) > limit:
+        console.print(f"  ... and {len(anomalies) - limit} more")
+
+
+def _request(cfg: BacktestConfig) -> StreamRequest:
+    return StreamRequest(
+        symbols=cfg.data.symbols, start=cfg.start, end=cfg.end, warmup_bars=cfg.warmup_bars
+    )
+
+
+@data_app.command("validate")
+def validate(config: ConfigArgument) -> None:
+    """Load the config's universe as a backtest would and report anomalies.
+
+    Exit 2 when a symbol fails to load; anomalies are warnings. A fetching source is
+    checked on what its cache holds: nothing is fetched (that is `qtrader data update`).
+    """
+    cfg, data = _open(config)
+    first, last = fetch_window(_request(cfg))
+
+    def load(symbol: str) -> SymbolData:
+        return data.load(symbol) if data.fetches else data.load(symbol, first, last)
+
+    loaded, failed = _load_each(data, cfg.data.symbols, load)
+    console.print(_source_line(cfg, data), soft_wrap=True, markup=False, highlight=False)
+    if data.fetches:
+        console.print("cached data only: `qtrader data update` fetches what is missing")
+    # No vertical rules and collapsed padding: eight columns fit 80 characters.
+    table = Table(show_header=True, box=box.SIMPLE_HEAD, collapse_padding=True)
+    for name in ("symbol", "bars", "first", "last", "actions", "dropped", "widened", "reported"):
+        table.add_column(name, justify="left" if name in ("symbol", "first", "last") else "right")
+    for symbol in cfg.data.symbols:
+        if symbol not in loaded:
+            table.add_row(symbol, "failed", "-", "-", "-", "-", "-", "-")
+            continue
+        series = loaded[symbol].series
+        mine = [a for a in data.anomalies if a.symbol == symbol]
+        count = {kind: sum(1 for a in mine if a.action is kind) for kind in AnomalyAction}
+        # Gaps that look like unrecorded splits are the reported anomalies that matter most.
+        splits = any(looks_like_split(a) for a in mine)
+        table.add_row(
+            symbol,
+            str(len(series)),
+            _day(series.first_session),
+            _day(series.last_session),
+            str(len(loaded[symbol].actions)),
+            str(count[AnomalyAction.DROPPED]),
+            str(count[AnomalyAction.WIDENED]),
+            Text(str(count[AnomalyAction.REPORTED]), style="bold red" if splits else ""),
+        )
+    console.print(table)
+    anomalies = data.anomalies
+    warn_anomalies(console, anomalies)
+    _report_failures(failed)
+    found = plural(len(anomalies), "anomaly", "anomalies")
+    console.print(
+        f"ok: {plural(len(loaded), 'symbol', 'symbols')} loaded, "
+        + (f"{found} (warnings above)" if anomalies else "no anomalies"),
+        soft_wrap=True,
+    )
+
+
+def run_update(
+    data: HistoricalDataService,
+    symbols: Sequence[str],
+    window: tuple[date, date],
+    out: Console,
+) -> tuple[UpdateReport, ...]:
+    """Fetch ``symbols`` over ``window``; a progress bar only on a terminal."""
+    if not out.is_terminal:
+        return data.update(symbols, *window)
+    columns = (TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=out, transient=True) as progress:
+        task = progress.add_task("fetching", total=len(symbols))
+
+        def advance(symbol: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=symbol)
+
+        return data.update(symbols, *window, progress=advance)
+
+
+@data_app.command("update")
+def update(config: ConfigArgument) -> None:
+    """Fetch the config's universe into the source's cache (API sources).
+
+    Covers [start, end] plus room for the warmup bars; a source of local files has
+    nothing to fetch.
+    """
+    cfg, data = _open(config)
+    if not data.fetches:
+        console.print(f"nothing to fetch: source '{cfg.data.source}' reads local files")
+        return
+    first, last = fetch_window(_request(cfg))
+    console.print(
+        f"updating {plural(len(cfg.data.symbols), 'symbol', 'symbols')} from "
+        f"{data.source.location}, {first} to {last}",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    try:
+        reports = run_update(data, cfg.data.symbols, (first, last), console)
+    except ValueError as exc:
+        fail(exc)
+    table = Table(show_header=True)
+    table.add_column("symbol")
+    table.add_column("fetched", justify="right")
+    table.add_column("cached", justify="right")
+    table.add_column("first")
+    table.add_column("last")
+    for report in reports:
+        table.add_row(
+            report.symbol,
+            str(report.fetched_rows),
+            str(report.cached_rows),
+            _day(report.first),
+            _day(report.last),
+        )
+    console.print(table)
+    fetched = sum(r.fetched_rows for r in reports)
+    console.print(f"fetched {fetched} rows for {plural(len(reports), 'symbol', 'symbols')}")
