@@ -1,0 +1,128 @@
+"""``ParquetBarSource``: ``<path>/SYMBOL.parquet`` or ``<path>/SYMBOL/*.parquet`` per symbol."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from qtrader.data._rows import validate_rows
+from qtrader.data.csv.actions import Action, read_actions
+from qtrader.data.errors import Anomaly, DataError, UnknownSymbolError
+from qtrader.data.parquet.config import ParquetDataConfig
+from qtrader.data.parquet.reader import ParquetTable, read_parquet
+from qtrader.data.source import SymbolData
+from qtrader.models import PriceAdjustment
+
+_SUFFIX = ".parquet"
+
+
+def _visible(path: Path) -> bool:
+    # Spark and Hive mark bookkeeping files with a leading "_" (_SUCCESS, _metadata).
+    return not path.name.startswith((".", "_"))
+
+
+def _parts(folder: Path) -> list[Path]:
+    """The ``*.parquet`` files of a dataset folder, by name (the order their rows are read)."""
+    return sorted(
+        (p for p in folder.iterdir() if p.suffix == _SUFFIX and _visible(p) and p.is_file()),
+        key=lambda p: p.name,
+    )
+
+
+class ParquetBarSource:
+    """Reads one symbol's Parquet file(s) when it is loaded; checks every row like the CSV
+    source (``validate_rows``), with rows numbered from 1."""
+
+    def __init__(self, config: ParquetDataConfig) -> None:
+        if not config.path.is_dir():
+            raise DataError(
+                "data folder not found (expected a folder of SYMBOL.parquet files or "
+                "SYMBOL/ folders of *.parquet parts)",
+                path=config.path,
+            )
+        self.config = config
+
+    @property
+    def location(self) -> str:
+        return str(self.config.path)
+
+    @property
+    def price_adjustment(self) -> PriceAdjustment:
+        return self.config.price_adjustment
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.config.zone
+
+    def symbols(self) -> list[str]:
+        """Stems of the ``*.parquet`` files and names of the folders holding ``*.parquet``
+        parts, sorted."""
+        found: set[str] = set()
+        for p in self.config.path.iterdir():
+            if not _visible(p):
+                continue
+            if p.is_file() and p.suffix == _SUFFIX:
+                found.add(p.stem)
+            elif p.is_dir() and _parts(p):
+                found.add(p.name)
+        return sorted(found)
+
+    def check_symbols(self, symbols: Sequence[str]) -> None:
+        known = set(self.symbols())
+        unknown = tuple(s for s in symbols if s not in known)
+        if unknown:
+            raise UnknownSymbolError(
+                f"unknown symbol(s) {', '.join(unknown)}: no "
+                f"{', '.join(f'{s}{_SUFFIX} or {s}/*{_SUFFIX}' for s in unknown)} in the folder",
+                path=self.config.path,
+                symbols=unknown,
+            )
+
+    @cached_property
+    def _actions(self) -> dict[str, tuple[Action, ...]]:
+        if self.config.actions is None:
+            return {}
+        return read_actions(self.config.actions, self.config.price_adjustment)
+
+    def _files(self, symbol: str) -> tuple[list[Path], Path]:
+        """The files of ``symbol`` and the path that names them in messages."""
+        file = self.config.path / f"{symbol}{_SUFFIX}"
+        folder = self.config.path / symbol
+        if file.is_file() and folder.is_dir():
+            raise DataError(
+                f"both {file.name} and the folder {symbol}/ exist: keep one of them",
+                path=self.config.path,
+            )
+        if not folder.is_dir():
+            return [file], file
+        parts = _parts(folder)
+        if not parts:
+            raise DataError(f"no *{_SUFFIX} files in the folder of {symbol}", path=folder)
+        return parts, folder / f"*{_SUFFIX}"
+
+    def load(self, symbol: str, start: date | None = None, end: date | None = None) -> SymbolData:
+        files, path = self._files(symbol)
+        table = read_parquet(files, self.config.columns, self.config.zone, path)
+        try:
+            rows = validate_rows(table.raw, symbol, self.config)
+        except DataError as exc:
+            if exc.line is None:
+                raise
+            part, row = table.locate(exc.line)
+            raise DataError(table.in_part(exc.message, part), path=part, line=row) from None
+        anomalies = tuple(_in_part(a, table) for a in rows.anomalies)
+        return SymbolData(rows.series, self._actions.get(symbol, ()), anomalies)
+
+
+def _in_part(anomaly: Anomaly, table: ParquetTable) -> Anomaly:
+    """The anomaly named by its part file and the row within it (the rows of a dataset
+    folder are numbered across its parts while they are checked)."""
+    if anomaly.line is None:  # pragma: no cover - validate_rows always gives the row
+        return anomaly
+    part, row = table.locate(anomaly.line)
+    problem = table.in_part(anomaly.problem, part)
+    return dataclasses.replace(anomaly, path=part, line=row, problem=problem)
