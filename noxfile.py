@@ -124,6 +124,7 @@ def bench(session: nox.Session) -> None:
     sync(session, "--all-packages")
     for script in (
         "packages/qtrader-data/bench/bench_stream.py",
+        "packages/qtrader-data/bench/bench_formats.py",
         "packages/qtrader-portfolio/bench/bench_portfolio.py",
         "packages/qtrader-execution/bench/bench_execution.py",
         "packages/qtrader-risk/bench/bench_risk.py",
