@@ -7,6 +7,7 @@ name through ``qtrader.data`` (the app never names an adapter class). A user err
 
 from __future__ import annotations
 
+import webbrowser
 from collections.abc import Callable, Sequence
 from datetime import date
 from fractions import Fraction
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from qtrader.cli.bootstrap import build_data
+from qtrader.cli.bootstrap import _validated, build_data
 from qtrader.cli.config import BacktestConfig, load_config
 from qtrader.cli.output import (
     MAX_ANOMALIES_SHOWN,
@@ -37,6 +38,7 @@ from qtrader.data import (
     SymbolData,
     UpdateReport,
     fetch_window,
+    parse_source_config,
     source_names,
     source_spec,
 )
@@ -315,3 +317,52 @@ def update(config: ConfigArgument) -> None:
     console.print(table)
     fetched = sum(r.fetched_rows for r in reports)
     console.print(f"fetched {fetched} rows for {plural(len(reports), 'symbol', 'symbols')}")
+
+
+@data_app.command("login")
+def login(
+    config: ConfigArgument,
+    callback_url: Annotated[
+        str | None,
+        typer.Option(help="The app's registered callback URL (default: the source's)."),
+    ] = None,
+    show_url: Annotated[
+        bool,
+        typer.Option(
+            "--show-url",
+            help="Print the sign-in address instead of opening a browser (it holds your app key).",
+        ),
+    ] = False,
+) -> None:
+    """Sign in to the data source in a browser and store its tokens (Schwab).
+
+    Opens the source's sign-in page; after you approve, the browser is sent to the
+    callback URL (the page may fail to load: that is expected). Paste that whole
+    address here; the code in it is traded for tokens, written to the token file.
+    """
+    try:
+        cfg = load_config(config)
+        spec = source_spec(cfg.data.source)
+        if spec.login is None:
+            console.print(f"nothing to sign in to: source {spec.name!r} needs no login")
+            return
+        base_dir = config.resolve().parent
+        options = cfg.data.options
+        source_config = _validated(
+            "data",
+            lambda: parse_source_config(spec.name, options, base_dir=base_dir),
+            cfg.as_written,
+        )
+        callback = callback_url or spec.login.default_callback_url
+        address = spec.login.authorize_url(source_config, callback)
+        if show_url:
+            console.print(address, soft_wrap=True, markup=False, highlight=False)
+        elif not webbrowser.open(address):
+            fail("no browser could be opened here: run again with --show-url")
+        redirect = typer.prompt(
+            "Paste the address your browser was sent to", hide_input=True, err=True
+        )
+        spec.login.complete(source_config, redirect, callback)
+    except ValueError as exc:
+        fail(exc)
+    console.print(f"signed in to {spec.name}: tokens stored (never printed)")

@@ -17,6 +17,7 @@ from qtrader.data.errors import (
 from qtrader.data.merge import merge_bar_series
 from qtrader.data.options import BarOptions, SourcePath, ValidationPolicy
 from qtrader.data.registry import (
+    OAuthLogin,
     SourceSpec,
     open_data_service,
     parse_source_config,
@@ -46,6 +47,7 @@ __all__ = [
     "DataError",
     "FetchingSource",
     "HistoricalDataService",
+    "OAuthLogin",
     "SourcePath",
     "SourceSpec",
     "SymbolData",

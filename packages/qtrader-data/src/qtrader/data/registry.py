@@ -25,13 +25,29 @@ ENTRY_POINT_GROUP = "qtrader.data_sources"
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthLogin:
+    """An adapter's browser sign-in: the page to open, then the redirect to complete it.
+
+    ``authorize_url(config, callback_url)`` is the page where the user approves the app;
+    ``complete(config, redirect_url_or_code, callback_url)`` trades the redirect's code for
+    tokens and stores them where the adapter reads them.
+    """
+
+    authorize_url: Callable[[Any, str], str]
+    complete: Callable[[Any, str, str], None]
+    default_callback_url: str = "https://127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """One adapter: its name, its config model (unknown keys refused) and its builder."""
+    """One adapter: its name, its config model (unknown keys refused) and its builder;
+    ``login`` when it signs in through a browser (``qtrader data login``)."""
 
     name: str
     config: type[BaseModel]
     build: Callable[[Any], BarSource]
     summary: str = ""
+    login: OAuthLogin | None = None
 
 
 _BUILTIN = {

@@ -4,7 +4,7 @@
 ``SchwabBarSource`` fetches what its cache lacks and serves bars from the cache.
 """
 
-from qtrader.data.registry import SourceSpec
+from qtrader.data.registry import OAuthLogin, SourceSpec
 from qtrader.data.schwab._auth import authorize_url, complete_login
 from qtrader.data.schwab.config import SchwabDataConfig
 from qtrader.data.schwab.source import SchwabBarSource
@@ -14,6 +14,7 @@ SOURCE = SourceSpec(
     config=SchwabDataConfig,
     build=SchwabBarSource,
     summary="Schwab Trader API daily price history (split-adjusted), cached as Parquet",
+    login=OAuthLogin(authorize_url, complete_login, default_callback_url="https://127.0.0.1"),
 )
 
 __all__ = ["SOURCE", "SchwabBarSource", "SchwabDataConfig", "authorize_url", "complete_login"]
