@@ -1,0 +1,164 @@
+"""Corporate actions from Algoseek's ex-date rows, and the three price views.
+
+An ex-date row carries ``AdjustmentReason`` and ``AdjustmentFactor``:
+
+- ``CashDiv``: factor = 1 - dividend / previous close, so the dividend per share is
+  (1 - factor) x previous close, rounded to 4 decimals (the factor carries float
+  noise: 0.998200215 x 455.61 gives 0.81999...). It is owed to holders at the
+  previous close, so the first row of a series cannot yield one: it is reported.
+- ``Subdiv`` and ``BonusSame`` (forward splits), ``Cons`` (a reverse split): the
+  ratio (new shares per old) is 1 / factor, rationalised to the nearest fraction
+  with a denominator of at most 1000 (0.142857142857 -> 7, 10 -> 1/10).
+
+Views: ``unadjusted`` delivers the prices as traded with every action;
+``split_adjusted`` divides prices (and multiplies volumes) by the product of the
+split ratios after each row, up to the symbol's last row, and delivers dividends
+per adjusted share; ``total_return`` scales prices by CumulativePriceFactor_t /
+CumulativePriceFactor_last (volumes by the inverse ratio of the volume factor)
+and delivers no action. Every view is anchored at the last row of the files, so a
+day's price never depends on the requested end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from qtrader.data.algoseek._reader import TextArray
+from qtrader.data.errors import Anomaly, AnomalyAction
+from qtrader.data.series import VOLUME, DayArray
+from qtrader.models import CashDividend, FloatArray, PriceAdjustment, Split
+
+Action = Split | CashDividend
+
+CASH_DIVIDEND = "CashDiv"
+SPLITS = frozenset({"Subdiv", "BonusSame", "Cons"})
+REASONS = frozenset({CASH_DIVIDEND, *SPLITS})
+MAX_DENOMINATOR = 1000
+DIVIDEND_PLACES = Decimal("0.0001")
+ADJUSTED_PLACES = Decimal("1e-10")
+"""Dividends per split-adjusted share: exact when the quotient ends within 10
+decimals (any ratio made of 2s and 5s), else rounded half-even to 10 decimals
+(an error below 1e-10 per adjusted share, e.g. 0.82 / 7 = 0.1171428571)."""
+
+
+def split_ratio(factor: float) -> Fraction:
+    """New shares per old share of a split whose ``AdjustmentFactor`` is ``factor``."""
+    return (1 / Fraction(str(factor))).limit_denominator(MAX_DENOMINATOR)
+
+
+def as_decimal(value: Fraction) -> Decimal:
+    """``value`` as a Decimal: exact when it terminates within 28 digits."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def cash_dividend(factor: float, previous_close: float) -> Decimal:
+    """(1 - factor) x previous close per share, rounded half-up to 4 decimals."""
+    amount = (1 - Decimal(str(factor))) * Decimal(str(previous_close))
+    return amount.quantize(DIVIDEND_PLACES, rounding=ROUND_HALF_UP)
+
+
+def per_adjusted_share(amount: Decimal, later_splits: Fraction) -> Decimal:
+    """A dividend per share as traded, per share after ``later_splits`` (see ADJUSTED_PLACES)."""
+    exact = as_decimal(Fraction(amount) / later_splits).quantize(
+        ADJUSTED_PLACES, rounding=ROUND_HALF_EVEN
+    )
+    tidy = exact.normalize()  # 0.2050000000 -> 0.205
+    return tidy.quantize(Decimal(1)) if tidy.as_tuple().exponent > 0 else tidy  # type: ignore[operator]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One action as traded, at bar ``row``; ``ratio`` for a split."""
+
+    row: int
+    action: Action
+    ratio: Fraction | None = None
+
+
+def read_events(
+    symbol: str,
+    sessions: DayArray,
+    closes: FloatArray,
+    adjustment_factors: FloatArray,
+    reasons: TextArray,
+    sec_ids: TextArray,
+    locate: Callable[[int], tuple[Path, int]],
+) -> tuple[list[Event], list[Anomaly]]:
+    """The actions of the ex-date rows (reasons and factors already checked)."""
+    events: list[Event] = []
+    anomalies: list[Anomaly] = []
+    for row in np.flatnonzero(reasons != ""):
+        i = int(row)
+        reason, factor = str(reasons[i]), float(adjustment_factors[i])
+        ex_date = sessions[i].astype(object)
+        if reason in SPLITS:
+            ratio = split_ratio(factor)
+            split = Split(symbol=symbol, ex_date=ex_date, ratio=as_decimal(ratio))
+            events.append(Event(i, split, ratio))
+            continue
+        problem = None
+        if i == 0 or sec_ids[i - 1] != sec_ids[i]:
+            problem = (
+                f"CashDiv (AdjustmentFactor {factor!r}) on the first row of SecId {sec_ids[i]}: "
+                "no previous close to compute the dividend from, so it is not paid"
+            )
+        else:
+            amount = cash_dividend(factor, float(closes[i - 1]))
+            if amount > 0:
+                events.append(Event(i, CashDividend(symbol=symbol, ex_date=ex_date, amount=amount)))
+            else:
+                problem = (
+                    f"CashDiv (AdjustmentFactor {factor!r}) rounds to {amount} per share "
+                    f"against the previous close {closes[i - 1]:g}: not paid"
+                )
+        if problem is not None:
+            path, line = locate(i)
+            anomalies.append(
+                Anomaly(symbol, str(sessions[i]), problem, AnomalyAction.REPORTED, path, line)
+            )
+    return events, anomalies
+
+
+def apply_view(
+    adjustment: PriceAdjustment,
+    ohlcv: FloatArray,
+    factors: FloatArray,
+    events: list[Event],
+) -> tuple[FloatArray, tuple[Action, ...]]:
+    """The bars and actions of one view (``factors``: the (n, 3) factor columns)."""
+    if adjustment is PriceAdjustment.UNADJUSTED:
+        return ohlcv, tuple(e.action for e in events)
+    adjusted = ohlcv.copy()
+    if adjustment is PriceAdjustment.TOTAL_RETURN:
+        price_factor, volume_factor = factors[:, 0], factors[:, 1]
+        adjusted[:, :VOLUME] *= (price_factor / price_factor[-1])[:, None]
+        adjusted[:, VOLUME] *= volume_factor[-1] / volume_factor
+        return adjusted, ()
+    # split_adjusted: each row divided by the splits after it (its own ex-date row is
+    # already as traded after its split).
+    ratios = np.ones(len(ohlcv), dtype=np.float64)
+    for event in events:
+        if event.ratio is not None:
+            ratios[event.row] = float(event.ratio)
+    later = np.append(np.cumprod(ratios[::-1])[::-1][1:], 1.0)
+    adjusted[:, :VOLUME] /= later[:, None]
+    adjusted[:, VOLUME] *= later
+    actions: list[Action] = []
+    for event in events:
+        if isinstance(event.action, CashDividend):
+            after = Fraction(1)
+            for other in events:
+                if other.ratio is not None and other.row > event.row:
+                    after *= other.ratio
+            amount = per_adjusted_share(event.action.amount, after)
+            dividend = event.action
+            actions.append(
+                CashDividend(symbol=dividend.symbol, ex_date=dividend.ex_date, amount=amount)
+            )
+    return adjusted, tuple(actions)
