@@ -22,10 +22,17 @@ def test_the_sample_data_script_reproduces_the_shipped_files(
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["make_sample_data.py", "--out", str(tmp_path)])
     runpy.run_path(str(EXAMPLES / "make_sample_data.py"), run_name="__main__")
-    shipped = sorted((EXAMPLES / "data" / "sample").glob("*.csv"))
-    assert [p.name for p in shipped] == ["AAA.csv", "BBB.csv", "CCC.csv", "DDD.csv"]
+    shipped = sorted((EXAMPLES / "data").glob("*/*.csv"))
+    assert [p.relative_to(EXAMPLES / "data").as_posix() for p in shipped] == [
+        "algoseek/us_equity_daily_2018_2023.csv",
+        "sample/AAA.csv",
+        "sample/BBB.csv",
+        "sample/CCC.csv",
+        "sample/DDD.csv",
+    ]
     for path in shipped:
-        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+        copy = tmp_path / path.relative_to(EXAMPLES / "data")
+        assert copy.read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.parametrize("config", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
