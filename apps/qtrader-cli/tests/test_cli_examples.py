@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import runpy
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,33 @@ def test_buy_and_hold_example_buys_each_symbol_once_at_its_next_open(tmp_path: P
     prices = {f[1]: f[4] for f in fills}
     assert float(prices["AAA"]) == float(opens["AAA"])
     assert float(prices["DDD"]) == float(opens["DDD"])
+
+
+def test_algoseek_example_applies_the_split_and_every_dividend(tmp_path: Path) -> None:
+    # Worked from the vendor file independently of the adapter: 100 EEE bought at the
+    # 2019-01-03 open; from the 2020-08-31 split on, 400 shares; each CashDiv row pays
+    # round((1 - factor) x previous close, 4) per share held at the previous close.
+    result = runner.invoke(
+        app,
+        ["backtest", str(EXAMPLES / "algoseek_buy_and_hold.yaml"), "--output", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    (vendor_file,) = (EXAMPLES / "data" / "algoseek").glob("*.csv")
+    rows = list(csv.DictReader(vendor_file.read_text().splitlines()))
+    by_day = {r["TradeDate"][:10]: r for r in rows}
+    cash = Decimal(100_000) - 100 * Decimal(by_day["2019-01-03"]["Open"])
+    shares = Decimal(100)
+    previous_close = None
+    for row in rows:
+        day = row["TradeDate"][:10]
+        if row["AdjustmentReason"] == "Subdiv" and day > "2019-01-03":
+            shares *= 4
+        if row["AdjustmentReason"] == "CashDiv" and day > "2019-01-03":
+            owed = (1 - Decimal(row["AdjustmentFactor"])) * Decimal(previous_close or "0")
+            cash += shares * owed.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        previous_close = row["Close"]
+    equity = (tmp_path / "equity.csv").read_text().splitlines()
+    last_cash, last_equity = (Decimal(x) for x in equity[-1].split(",")[1:3])
+    assert shares == 400
+    assert last_cash == cash
+    assert last_equity == cash + shares * Decimal(rows[-1]["Close"])
