@@ -11,6 +11,9 @@ prices, int64 volume), then, for each format, in a fresh child process each time
 - memory: the child's RSS before loading, after loading and its peak (VmHWM)
   after loading and after streaming, from /proc/self/status; "retained" is what
   loading added to RSS, per bar;
+- ``parquet-chunked`` is the Parquet files read with ``chunk_rows`` (``--chunk-rows``):
+  "load" is then the validation pre-pass (read, check, discard) and "stream" reads
+  the files again chunk by chunk, so the peak after streaming is what streaming needs;
 - with ``--traced``, also the peak traced Python allocations (tracemalloc) of
   each phase, in yet another child because tracing slows the code it watches.
 
@@ -40,7 +43,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from qtrader.data import open_data_service
 from qtrader.models import StreamRequest
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "parquet-chunked")
 MIB = 1024 * 1024
 
 
@@ -90,10 +93,14 @@ def _request(symbols: int) -> StreamRequest:
     return StreamRequest(symbols=names, start=date(2000, 1, 3), end=date(2100, 1, 1))
 
 
-def child(fmt: str, folder: Path, symbols: int, traced: bool) -> dict[str, Any]:
+def child(fmt: str, folder: Path, symbols: int, traced: bool, chunk_rows: int) -> dict[str, Any]:
     """One measurement in this (fresh) process; printed as JSON for the parent."""
     request = _request(symbols)
-    svc = open_data_service(fmt, {"path": folder})
+    source, _, chunked = fmt.partition("-")
+    options: dict[str, Any] = {"path": folder}
+    if chunked:
+        options["chunk_rows"] = chunk_rows
+    svc = open_data_service(source, options)
     before = _proc_status()
     if traced:
         tracemalloc.start()
@@ -122,8 +129,11 @@ def child(fmt: str, folder: Path, symbols: int, traced: bool) -> dict[str, Any]:
     return result
 
 
-def measure(fmt: str, folder: Path, symbols: int, traced: bool = False) -> dict[str, Any]:
+def measure(
+    fmt: str, folder: Path, symbols: int, chunk_rows: int, traced: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", fmt, str(folder), "--symbols", str(symbols)]
+    command += ["--chunk-rows", str(chunk_rows)]
     if traced:
         command.append("--traced")
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -131,11 +141,14 @@ def measure(fmt: str, folder: Path, symbols: int, traced: bool = False) -> dict[
     return result
 
 
-def report(fmt: str, size: int, m: dict[str, Any], t: dict[str, Any] | None, days: int) -> None:
+def report(
+    fmt: str, size: int, m: dict[str, Any], t: dict[str, Any] | None, days: int, chunk_rows: int
+) -> None:
     bars = m["bars"]
     symbols = bars // days
     retained = m["rss_loaded"] - m["rss_before"]
-    print(f"{fmt:8} files {size / MIB:7.1f} MiB")
+    name = f"parquet, chunk_rows={chunk_rows}" if fmt == "parquet-chunked" else fmt
+    print(f"{name:8} files {size / MIB:7.1f} MiB")
     print(
         f"  load    {m['load_s']:6.2f} s  ({bars / m['load_s']:>11,.0f} bars/s, "
         f"{m['load_s'] / symbols * 1000:.1f} ms per file)"
@@ -147,7 +160,11 @@ def report(fmt: str, size: int, m: dict[str, Any], t: dict[str, Any] | None, day
         f"{m['hwm_loaded'] / MIB:.0f} MiB loading, {m['hwm_streamed'] / MIB:.0f} MiB after "
         "streaming"
     )
-    if fmt == "parquet":
+    print(
+        f"  peak    {(m['hwm_streamed'] - m['rss_before']) / MIB:.1f} MiB above RSS before "
+        "loading, over load and stream"
+    )
+    if fmt.startswith("parquet"):
         print(
             f"  arrow   {m['arrow_live'] / MIB:.1f} MiB still allocated after loading "
             f"({m['arrow_pool']} pool; RSS keeps pages it freed)"
@@ -165,11 +182,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=5040)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--traced", action="store_true", help="also measure with tracemalloc")
+    parser.add_argument("--chunk-rows", type=int, default=1024, help="for parquet-chunked")
+    parser.add_argument(
+        "--formats", default=",".join(FORMATS), help=f"comma-separated, of {', '.join(FORMATS)}"
+    )
     parser.add_argument("--child", nargs=2, metavar=("FORMAT", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         fmt, folder = args.child
-        print(json.dumps(child(fmt, Path(folder), args.symbols, args.traced)))
+        print(json.dumps(child(fmt, Path(folder), args.symbols, args.traced, args.chunk_rows)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -181,12 +202,16 @@ def main() -> None:
             f"universe  {args.symbols} symbols x {args.days} days = {bars:,} bars "
             f"(written in {written:.1f} s)"
         )
-        for fmt in FORMATS:
-            folder = root / fmt
+        for fmt in args.formats.split(","):
+            folder = root / fmt.partition("-")[0]
             size = sum(p.stat().st_size for p in folder.iterdir())
-            plain = measure(fmt, folder, args.symbols)
-            traced = measure(fmt, folder, args.symbols, traced=True) if args.traced else None
-            report(fmt, size, plain, traced, args.days)
+            plain = measure(fmt, folder, args.symbols, args.chunk_rows)
+            traced = (
+                measure(fmt, folder, args.symbols, args.chunk_rows, traced=True)
+                if args.traced
+                else None
+            )
+            report(fmt, size, plain, traced, args.days, args.chunk_rows)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,15 @@ from qtrader.data.registry import (
 )
 from qtrader.data.series import CLOSE, HIGH, LOW, OPEN, VOLUME, BarSeries
 from qtrader.data.service import HistoricalDataService, fetch_window
-from qtrader.data.source import BarSource, FetchingSource, SymbolData, UpdateReport
+from qtrader.data.source import (
+    BarSource,
+    ChunkedData,
+    ChunkedSource,
+    FetchingSource,
+    SeriesChunk,
+    SymbolData,
+    UpdateReport,
+)
 
 __all__ = [
     "CLOSE",
@@ -40,6 +48,8 @@ __all__ = [
     "BarOptions",
     "BarSeries",
     "BarSource",
+    "ChunkedData",
+    "ChunkedSource",
     "CsvBarSource",
     "CsvColumns",
     "CsvDataConfig",
@@ -48,6 +58,7 @@ __all__ = [
     "FetchingSource",
     "HistoricalDataService",
     "OAuthLogin",
+    "SeriesChunk",
     "SourcePath",
     "SourceSpec",
     "SymbolData",

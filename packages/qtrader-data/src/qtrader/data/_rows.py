@@ -13,9 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from qtrader.data._timestamps import NAT, parse_stamps
+from qtrader.data._timestamps import NAT, Stamps, parse_stamps
 from qtrader.data._validation import order_problems, value_problems, widen_within_tolerance
 from qtrader.data.errors import Anomaly, AnomalyAction, DataError
 from qtrader.data.options import BarOptions, ValidationPolicy
@@ -50,10 +51,49 @@ class ValidatedRows:
     """Indexes into the ``RawTable`` of the rows that became bars, in order."""
 
 
-def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRows:
-    """Check and convert one table; raise ``DataError`` or report anomalies per policy."""
+@dataclass(frozen=True, slots=True)
+class LastBar:
+    """The last kept bar before a chunk: what the order checks of the next chunk compare with."""
+
+    timestamp: int
+    line: int
+    date: str
+    """Its date as written, for messages ("not after 2024-01-05 on row 3")."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRows:
+    """One table's rows checked, before the file-level checks of ``validate_rows``."""
+
+    intraday: bool
+    timestamps: IntArray
+    opened_at: IntArray
+    """Daily: the session opens. Intraday: not yet known (the bar interval is file-level)."""
+    sessions: DayArray
+    values: FloatArray
+    """Widened within tolerance where reported."""
+    problems: dict[int, str]
+    kept: IntArray
+    anomalies: list[Anomaly]
+    """Dropped and widened rows, by line."""
+
+
+def check_rows(
+    raw: RawTable,
+    symbol: str,
+    config: BarOptions,
+    *,
+    after: LastBar | None = None,
+    intraday: bool | None = None,
+) -> CheckedRows:
+    """The row checks of ``validate_rows``; strict raises for the lowest bad row.
+
+    For a chunk of a longer file: ``after`` is the last kept bar of the chunks before
+    (every row must be strictly after it), ``intraday`` whether the file is intraday (as
+    its first parsable row, maybe in an earlier chunk, decided).
+    """
     path = raw.path
-    stamps = parse_stamps(raw.dates, config.zone, config.session_open, config.session_close)
+    stamps = _parse(raw.dates, config, intraday)
     values = raw.values.copy()
 
     # Problems by row index; the first recorded for a row is the one reported.
@@ -64,7 +104,12 @@ def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRo
     valid = np.ones(len(values), dtype=bool)
     valid[list(problems)] = False
     what = "timestamp" if stamps.intraday else "date"
-    order_problems(stamps.timestamps, np.flatnonzero(valid), raw.lines, raw.date, what, problems)
+    if after is None:
+        order_problems(
+            stamps.timestamps, np.flatnonzero(valid), raw.lines, raw.date, what, problems
+        )
+    else:
+        _order_after(after, stamps.timestamps, valid, raw, what, problems)
 
     if problems and config.validation is ValidationPolicy.STRICT:
         first = min(problems)
@@ -79,36 +124,96 @@ def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRo
         return Anomaly(symbol, raw.date(row), problem, action, path, int(raw.lines[row]))
 
     anomalies = [anomaly(r, problems[r], AnomalyAction.DROPPED) for r in problems]
-    if len(kept) == 0:
-        first = min(problems)
-        unit = "row" if path.suffix == ".parquet" else "line"
-        raise DataError(
-            f"every data row is invalid ({len(problems)} rows); first: {unit} "
-            f"{raw.lines[first]}: {problems[first]}",
-            path=path,
-        )
     for row, note in widen_within_tolerance(values, kept).items():
         anomalies.append(anomaly(row, note, AnomalyAction.WIDENED))
     anomalies.sort(key=lambda a: a.line or 0)
+    return CheckedRows(
+        stamps.intraday,
+        stamps.timestamps,
+        stamps.opened_at,
+        stamps.sessions,
+        values,
+        problems,
+        kept,
+        anomalies,
+    )
 
-    timestamps = stamps.timestamps[kept]
-    if stamps.intraday:
-        _reject_midnight_only(timestamps, stamps.sessions[kept], config, path, int(raw.lines[0]))
-        opened_at = timestamps - _bar_interval(timestamps, stamps.sessions[kept], config, path)
+
+def _parse(dates: pd.Series, config: BarOptions, intraday: bool | None) -> Stamps:
+    stamps = parse_stamps(dates, config.zone, config.session_open, config.session_close)
+    if intraday is None or stamps.intraday == intraday:
+        return stamps
+    # This chunk alone would be read in the other format (its first parsable row is, or
+    # it has none): parse it behind a row of the file's format, as the whole file is.
+    lead = "2000-01-03 12:00:00" if intraday else "2000-01-03"
+    led = pd.concat([pd.Series([lead], dtype=dates.dtype), dates], ignore_index=True)
+    both = parse_stamps(led, config.zone, config.session_open, config.session_close)
+    return Stamps(
+        both.intraday,
+        both.timestamps[1:],
+        both.opened_at[1:],
+        both.sessions[1:],
+        {row - 1: problem for row, problem in both.problems.items() if row > 0},
+    )
+
+
+def _order_after(
+    after: LastBar,
+    timestamps: IntArray,
+    valid: npt.NDArray[np.bool_],
+    raw: RawTable,
+    what: str,
+    problems: dict[int, str],
+) -> None:
+    # The last kept bar before the chunk leads it as row -1 of the same checks, so a
+    # row is compared with every earlier row of the file, not only of its chunk.
+    led = np.concatenate(([after.timestamp], timestamps))
+    lines = np.concatenate(([after.line], raw.lines))
+
+    def date(row: int) -> str:
+        return after.date if row == 0 else raw.date(row - 1)
+
+    found: dict[int, str] = {}
+    order_problems(led, np.flatnonzero(np.concatenate(([True], valid))), lines, date, what, found)
+    for row, problem in found.items():
+        problems[row - 1] = problem
+
+
+def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRows:
+    """Check and convert one table; raise ``DataError`` or report anomalies per policy."""
+    path = raw.path
+    rows = check_rows(raw, symbol, config)
+    problems, kept = rows.problems, rows.kept
+    if len(kept) == 0:
+        first = min(problems)
+        raise every_row_invalid(path, len(problems), int(raw.lines[first]), problems[first])
+
+    timestamps = rows.timestamps[kept]
+    if rows.intraday:
+        reject_midnight_only(timestamps, rows.sessions[kept], config, path, int(raw.lines[0]))
+        opened_at = timestamps - _bar_interval(timestamps, rows.sessions[kept], config, path)
     else:
-        opened_at = stamps.opened_at[kept]
+        opened_at = rows.opened_at[kept]
     assert not np.any(timestamps == NAT)
     series = BarSeries(
         symbol=symbol,
         path=path,
         timestamps=np.ascontiguousarray(timestamps),
         opened_at=np.ascontiguousarray(opened_at),
-        sessions=np.ascontiguousarray(stamps.sessions[kept]),
-        ohlcv=np.ascontiguousarray(values[kept]),
-        intraday=stamps.intraday,
+        sessions=np.ascontiguousarray(rows.sessions[kept]),
+        ohlcv=np.ascontiguousarray(rows.values[kept]),
+        intraday=rows.intraday,
         lines=np.ascontiguousarray(raw.lines[kept]),
     )
-    return ValidatedRows(series, tuple(anomalies), kept)
+    return ValidatedRows(series, tuple(rows.anomalies), kept)
+
+
+def every_row_invalid(path: Path, count: int, line: int, problem: str) -> DataError:
+    """The error of a file without a valid row (``line``, ``problem``: its first bad row's)."""
+    unit = "row" if path.suffix == ".parquet" else "line"
+    return DataError(
+        f"every data row is invalid ({count} rows); first: {unit} {line}: {problem}", path=path
+    )
 
 
 def _local_ns(timestamps: IntArray, sessions: DayArray, config: BarOptions) -> IntArray:
@@ -120,18 +225,27 @@ def _local_ns(timestamps: IntArray, sessions: DayArray, config: BarOptions) -> I
     return result
 
 
-def _reject_midnight_only(
+def midnight_only(timestamps: IntArray, sessions: DayArray, config: BarOptions) -> bool:
+    """Whether every bar's local time of day is 00:00."""
+    return bool(np.all(_local_ns(timestamps, sessions, config) == 0))
+
+
+def reject_midnight_only(
     timestamps: IntArray, sessions: DayArray, config: BarOptions, path: Path, line: int
 ) -> None:
     # A daily file exported with "00:00:00" times would otherwise stamp every
     # bar at the start of its session, before the prices existed: look-ahead.
-    if bool(np.all(_local_ns(timestamps, sessions, config) == 0)):
-        raise DataError(
-            "every time of day is 00:00: write daily bars as YYYY-MM-DD (they are then "
-            "stamped at session_close); a midnight stamp would date each bar before its session",
-            path=path,
-            line=line,
-        )
+    if midnight_only(timestamps, sessions, config):
+        raise midnight_error(path, line)
+
+
+def midnight_error(path: Path, line: int) -> DataError:
+    return DataError(
+        "every time of day is 00:00: write daily bars as YYYY-MM-DD (they are then "
+        "stamped at session_close); a midnight stamp would date each bar before its session",
+        path=path,
+        line=line,
+    )
 
 
 def _bar_interval(timestamps: IntArray, sessions: DayArray, config: BarOptions, path: Path) -> int:

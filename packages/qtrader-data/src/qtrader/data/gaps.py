@@ -45,18 +45,34 @@ def _describe(ratio: Fraction) -> str:
 
 
 def suspected_splits(
-    series: BarSeries, actions: Sequence[Split | CashDividend]
+    series: BarSeries,
+    actions: Sequence[Split | CashDividend],
+    *,
+    previous: tuple[np.datetime64, float] | None = None,
 ) -> tuple[Anomaly, ...]:
     """One ``REPORTED`` anomaly per session change whose previous close / open ratio is
-    within ``TOLERANCE`` of a common split ratio with no split recorded between them."""
-    if len(series) < 2:
-        return ()
+    within ``TOLERANCE`` of a common split ratio with no split recorded between them.
+
+    ``previous`` is the session and close of the bar before ``series`` when it is a
+    chunk of a longer series, so that a gap across the chunk boundary is seen too.
+    """
     sessions = series.sessions
+    closes = series.ohlcv[:, CLOSE]
+    all_opens = series.ohlcv[:, OPEN]
+    lead = 0
+    if previous is not None and len(series):
+        # The bar before leads as index 0; its own open is never compared.
+        lead = 1
+        sessions = np.concatenate((np.array([previous[0]], dtype=sessions.dtype), sessions))
+        closes = np.concatenate(([previous[1]], closes))
+        all_opens = np.concatenate(([np.nan], all_opens))
+    if len(sessions) < 2:
+        return ()
     new_session = np.flatnonzero(sessions[1:] != sessions[:-1]) + 1
     if len(new_session) == 0:
         return ()
-    prev_close = series.ohlcv[new_session - 1, CLOSE]
-    opens = series.ohlcv[new_session, OPEN]
+    prev_close = closes[new_session - 1]
+    opens = all_opens[new_session]
     gap = prev_close / opens
     near = np.zeros(len(gap), dtype=bool)
     for ratio in RATIOS:
@@ -85,7 +101,7 @@ def suspected_splits(
                 "profit or loss",
                 AnomalyAction.REPORTED,
                 series.path,
-                series.line(i),
+                series.line(i - lead),
             )
         )
     return tuple(found)

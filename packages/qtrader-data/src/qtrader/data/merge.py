@@ -9,13 +9,15 @@ special case: a symbol simply has no heap entry until its next bar.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
 
-from qtrader.data.series import BarSeries
-from qtrader.models import BarSlice, CashDividend, Split
+from qtrader.data.errors import DataError
+from qtrader.data.series import BarSeries, IntArray
+from qtrader.models import BarSlice, CashDividend, FloatArray, Split
 
 Action = Split | CashDividend
 
@@ -137,4 +139,108 @@ def _drain(
             # All members share the timestamp, hence the session: one test suffices.
             warmup=first_pos < live_from[first],
             actions=actions_at.get(stamp, ()) if actions_at else (),
+        )
+
+
+@dataclass(slots=True)
+class ChunkFeed:
+    """One symbol of a chunked merge: its bars in consecutive chunks, and which of them
+    to deliver by bar index (from 0): ``begin`` up to ``stop``, warmup before ``live``."""
+
+    symbol: str
+    chunks: Iterator[BarSeries]
+    begin: int
+    live: int
+    stop: int
+
+
+_NO_STAMPS: IntArray = np.empty(0, dtype=np.int64)
+_NO_ROWS: FloatArray = np.empty((0, 5), dtype=np.float64)
+
+
+def merge_chunks(
+    feeds: Sequence[ChunkFeed],
+    *,
+    zone: tzinfo,
+    intraday: bool,
+    actions_at: dict[int, tuple[Action, ...]],
+) -> Iterator[BarSlice]:
+    """``merge_bar_series`` over symbols read chunk by chunk: each cursor is a chunk and a
+    position in it, and the next chunk is read when one is used up, so the merge holds
+    one chunk per symbol. ``actions_at``: the actions by the timestamp of their slice."""
+    try:
+        yield from _drain_chunks(feeds, zone, intraday, actions_at)
+    finally:
+        for feed in feeds:  # else a file stays open until the garbage collector finds it
+            if isinstance(feed.chunks, Generator):
+                feed.chunks.close()
+
+
+def _drain_chunks(
+    feeds: Sequence[ChunkFeed],
+    zone: tzinfo,
+    intraday: bool,
+    actions_at: dict[int, tuple[Action, ...]],
+) -> Iterator[BarSlice]:
+    n = len(feeds)
+    symbols = [f.symbol for f in feeds]
+    stamps_of = [_NO_STAMPS] * n
+    rows_of = [_NO_ROWS] * n
+    opened_of = [_NO_STAMPS] * n
+    base = [0] * n  # the bar index of each current chunk's first row
+    pos = [0] * n  # the position of each symbol's next bar in its current chunk
+
+    def reach(i: int, bar: int) -> None:
+        # Read chunks of symbol i up to the one holding bar index ``bar``.
+        while bar >= base[i] + len(stamps_of[i]):
+            base[i] += len(stamps_of[i])
+            chunk = next(feeds[i].chunks, None)
+            if chunk is None:
+                raise DataError(
+                    f"{symbols[i]}: fewer bars than when the stream was checked (bar "
+                    f"{bar + 1} of {feeds[i].stop}): was the data changed while streaming?"
+                )
+            stamps_of[i], rows_of[i], opened_of[i] = chunk.timestamps, chunk.ohlcv, chunk.opened_at
+        pos[i] = bar - base[i]
+
+    heap: list[tuple[int, int]] = []
+    for i, feed in enumerate(feeds):
+        if feed.begin < feed.stop:
+            reach(i, feed.begin)
+            heap.append((int(stamps_of[i][pos[i]]), i))
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        stamp, first = pop(heap)
+        members = [first]
+        while heap and heap[0][0] == stamp:
+            members.append(pop(heap)[1])
+        first_bar = base[first] + pos[first]
+        opened = int(opened_of[first][pos[first]])
+        rows = []
+        for i in members:
+            p = pos[i]
+            rows.append(rows_of[i][p])
+            if intraday:
+                opened = min(opened, int(opened_of[i][p]))
+            following = base[i] + p + 1
+            if following < feeds[i].stop:
+                if p + 1 < len(stamps_of[i]):
+                    pos[i] = p + 1
+                else:
+                    reach(i, following)
+                push(heap, (int(stamps_of[i][pos[i]]), i))
+        # One copy per slice: (k, 5) rows -> 5 contiguous columns of length k.
+        o, h, lo, c, v = np.array(rows, dtype=np.float64).T.copy()
+        yield BarSlice(
+            timestamp=_aware(stamp, zone),
+            opened_at=_aware(opened, zone),
+            symbols=tuple([symbols[i] for i in members]),
+            open=o,
+            high=h,
+            low=lo,
+            close=c,
+            volume=v,
+            warmup=first_bar < feeds[first].live,
+            actions=actions_at.get(stamp, ()),
         )

@@ -12,12 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
+import numpy as np
+
+from qtrader.data._chunks import place_whole, survey
 from qtrader.data.errors import Anomaly, DataError
 from qtrader.data.gaps import suspected_splits
-from qtrader.data.merge import merge_bar_series
+from qtrader.data.merge import ChunkFeed, merge_bar_series, merge_chunks
 from qtrader.data.series import BarSeries
 from qtrader.data.source import (
+    Action,
     BarSource,
+    ChunkedSource,
     FetchingSource,
     Progress,
     SymbolData,
@@ -108,13 +113,17 @@ class HistoricalDataService:
             raise DataError(
                 f"adapter returned {data.series.symbol!r} when asked for {symbol!r} ({where})"
             )
+        self._check_actions(symbol, data.actions)
+
+    def _check_actions(self, symbol: str, actions: Sequence[Action]) -> None:
+        where = self._source.location
         allowed: tuple[type, ...] = {
             PriceAdjustment.UNADJUSTED: (Split, CashDividend),
             PriceAdjustment.SPLIT_ADJUSTED: (CashDividend,),
             PriceAdjustment.TOTAL_RETURN: (),
         }[self.price_adjustment]
         previous: date | None = None
-        for action in data.actions:
+        for action in actions:
             if action.symbol != symbol or not isinstance(action, allowed):
                 raise DataError(
                     f"{symbol}: a {self.price_adjustment.value} feed cannot carry "
@@ -131,6 +140,9 @@ class HistoricalDataService:
         data fails at the call rather than midway through a backtest.
         """
         self._source.check_symbols(request.symbols)
+        chunked = self._chunked(request.symbols)
+        if any(chunked):
+            return self._stream_chunked(request, chunked)
         first, last = fetch_window(request)
         loaded = [self._load_known(s, first, last) for s in request.symbols]
         kinds = {d.series.intraday for d in loaded}
@@ -148,6 +160,62 @@ class HistoricalDataService:
             warmup_bars=request.warmup_bars,
             zone=self._source.zone,
             actions=[d.actions for d in loaded],
+        )
+
+    def _chunked(self, symbols: Sequence[str]) -> list[bool]:
+        """Which symbols to read in chunks: those the adapter says so, unless kept whole."""
+        source = self._source
+        if not isinstance(source, ChunkedSource):
+            return [False] * len(symbols)
+        return [s not in self._loaded and source.chunked(s) for s in symbols]
+
+    def _stream_chunked(self, request: StreamRequest, chunked: list[bool]) -> Iterator[BarSlice]:
+        # Every chunked symbol is read and checked once here (the pre-pass, which keeps
+        # only counts, anomalies and where actions go) and read again while streaming.
+        source = self._source
+        assert isinstance(source, ChunkedSource)
+        first, last = fetch_window(request)
+        feeds: list[ChunkFeed] = []
+        placed: list[tuple[tuple[int, Action], ...]] = []
+        kinds: dict[str, bool] = {}
+        for symbol, in_chunks in zip(request.symbols, chunked, strict=True):
+            if in_chunks:
+                data = source.load_chunks(symbol)
+                self._check_actions(symbol, data.actions)
+                plan = survey(
+                    data,
+                    start=request.start,
+                    end=request.end,
+                    warmup_bars=request.warmup_bars,
+                    check_gaps=self.price_adjustment is PriceAdjustment.UNADJUSTED,
+                )
+                self._anomalies[symbol] = tuple(sorted(plan.anomalies, key=_anomaly_order))
+                chunks = (chunk.series for chunk in data.read(False))
+                feeds.append(ChunkFeed(symbol, chunks, plan.begin, plan.live, plan.stop))
+                placed.append(plan.placed)
+                kinds[symbol] = plan.intraday
+            else:
+                whole = self._load_known(symbol, first, last)
+                feed = _whole_feed(whole.series, request)
+                feeds.append(feed)
+                placed.append(place_whole(whole.series, whole.actions, feed.begin, feed.stop))
+                kinds[symbol] = whole.series.intraday
+        if len(set(kinds.values())) > 1:
+            daily = [s for s, intraday in kinds.items() if not intraday]
+            intraday = [s for s, intraday in kinds.items() if intraday]
+            raise DataError(
+                f"cannot stream daily data ({', '.join(daily)}) together with intraday "
+                f"data ({', '.join(intraday)}) from {self._source.location}"
+            )
+        actions_at: dict[int, list[Action]] = {}
+        for symbol_placed in placed:  # in symbol order, as merge_bar_series places them
+            for stamp, action in symbol_placed:
+                actions_at.setdefault(stamp, []).append(action)
+        return merge_chunks(
+            feeds,
+            zone=self._source.zone,
+            intraday=any(kinds.values()),
+            actions_at={stamp: tuple(acts) for stamp, acts in actions_at.items()},
         )
 
     def update(
@@ -172,6 +240,14 @@ class HistoricalDataService:
     def fetches(self) -> bool:
         """Whether this source fetches from a remote API (and so has ``update``)."""
         return isinstance(self._source, FetchingSource)
+
+
+def _whole_feed(series: BarSeries, request: StreamRequest) -> ChunkFeed:
+    """A symbol held whole, as one chunk of a chunked merge (bounds as in the merge)."""
+    live = int(np.searchsorted(series.sessions, np.datetime64(request.start, "D"), "left"))
+    stop = int(np.searchsorted(series.sessions, np.datetime64(request.end, "D"), "right"))
+    begin = max(0, live - request.warmup_bars)
+    return ChunkFeed(series.symbol, iter((series,)), begin, live, stop)
 
 
 def _covers(window: tuple[date, date] | None, start: date | None, end: date | None) -> bool:

@@ -9,7 +9,7 @@ action into the slice of its ex-date, so no adapter re-implements streaming.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -92,4 +92,44 @@ class FetchingSource(BarSource, Protocol):
     def update(self, symbol: str, start: date, end: date) -> UpdateReport:
         """Fetch what the cache lacks of ``[start, end]``; with the cache complete,
         nothing is fetched."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SeriesChunk:
+    """Consecutive validated bars of one symbol (maybe none) and the anomalies of their rows."""
+
+    series: BarSeries
+    anomalies: tuple[Anomaly, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ChunkedData:
+    """One symbol as a chunked adapter delivers it: its actions, and its bars read anew
+    in chunks at each call of ``read``.
+
+    ``read(alone)`` validates as it reads, with the same results as ``load`` (bars, anomalies,
+    the same ``DataError`` for the same row); a file-level problem (every row invalid ...)
+    raises by the end of the pass. The chunks' bar indexes continue from chunk to chunk.
+    ``alone``: no other symbol is read meanwhile (the pre-pass), so the reader may hold
+    its file open between chunks; while streaming (``False``) it should hold nothing
+    that grows with the file.
+    """
+
+    symbol: str
+    actions: tuple[Action, ...]
+    read: Callable[[bool], Iterator[SeriesChunk]]
+
+
+@runtime_checkable
+class ChunkedSource(BarSource, Protocol):
+    """An adapter that can also deliver a symbol in chunks, so that a stream holds one
+    chunk per symbol rather than every bar (``load`` still reads the whole symbol)."""
+
+    def chunked(self, symbol: str) -> bool:
+        """Whether a stream should read ``symbol`` with ``load_chunks``."""
+        ...
+
+    def load_chunks(self, symbol: str) -> ChunkedData:
+        """``symbol``'s actions and a reader of its chunks; files are checked to exist."""
         ...

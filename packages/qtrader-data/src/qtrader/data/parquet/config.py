@@ -20,3 +20,6 @@ class ParquetDataConfig(BarOptions):
     """Which adjustment the files' prices carry; declared by the user, not inferred."""
     actions: SourcePath | None = None
     """Optional CSV of corporate actions, ``date,symbol,type,value`` (as for ``source: csv``)."""
+    chunk_rows: int | None = Field(default=None, ge=1)
+    """Stream each symbol in batches of this many rows (memory grows with the symbols, not
+    the bars); ``None``: read each symbol whole and keep it (faster for repeated streams)."""

@@ -20,7 +20,7 @@ dataset folder in name order.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,10 +51,9 @@ class _Part:
 
 
 @dataclass(frozen=True, slots=True)
-class ParquetTable:
-    """The rows of one symbol and where each part file starts among them."""
+class PartIndex:
+    """The files of one symbol and where each starts among its rows."""
 
-    raw: RawTable
     files: tuple[Path, ...]
     offsets: IntArray
     """``offsets[k]``: rows before ``files[k]``; ``offsets[-1]`` is the total."""
@@ -73,6 +72,14 @@ class ParquetTable:
             return f"on row {row}" + ("" if other == part else f" of {other.name}")
 
         return _REFERENCE.sub(name, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetTable:
+    """The rows of one symbol and where each part file starts among them."""
+
+    raw: RawTable
+    parts: PartIndex
 
 
 def read_parquet(
@@ -97,37 +104,148 @@ def read_parquet(
         values=np.ascontiguousarray(np.concatenate([p.values for p in parts])),
         bad_cells=bad_cells,
     )
-    return ParquetTable(raw, tuple(files), offsets)
+    return ParquetTable(raw, PartIndex(tuple(files), offsets))
 
 
 def _names(columns: CsvColumns) -> list[str]:
     return [columns.date, *columns.price_names()]
 
 
-def _read_part(path: Path, columns: CsvColumns, zone: ZoneInfo) -> _Part:
+def _open(path: Path, columns: CsvColumns) -> tuple[pq.ParquetFile, list[str]]:
+    """The file and the names of its wanted columns (spaces around names ignored)."""
     try:
         file = pq.ParquetFile(path)
-        found = {name.strip(): name for name in file.schema_arrow.names}
-        expected = _names(columns)
-        missing = [name for name in expected if name not in found]
-        if missing:
-            raise DataError(
-                f"missing column(s) {', '.join(repr(m) for m in missing)}: expected "
-                f"{','.join(expected)} (found {','.join(found)})",
-                path=path,
-            )
-        table = file.read(columns=[found[name] for name in expected])
     except FileNotFoundError as exc:
         raise DataError("file not found", path=path) from exc
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"not a readable Parquet file: {exc}", path=path) from exc
+    found = {name.strip(): name for name in file.schema_arrow.names}
+    expected = _names(columns)
+    missing = [name for name in expected if name not in found]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(repr(m) for m in missing)}: expected "
+            f"{','.join(expected)} (found {','.join(found)})",
+            path=path,
+        )
+    return file, [found[name] for name in expected]
+
+
+def _read_part(path: Path, columns: CsvColumns, zone: ZoneInfo) -> _Part:
+    file, names = _open(path, columns)
+    try:
+        table = file.read(columns=names)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"not a readable Parquet file: {exc}", path=path) from exc
+    return _convert(table, names, columns, zone, path)
+
+
+def _convert(
+    table: pa.Table,
+    names: list[str],
+    columns: CsvColumns,
+    zone: ZoneInfo,
+    path: Path,
+    daily: bool | None = None,
+) -> _Part:
+    """``names``: the file's date, open ... volume columns. ``daily``: whether the file's
+    timestamps are all midnights, when known (else decided from ``table``)."""
     values = np.empty((table.num_rows, 5), dtype=np.float64)
     bad_cells: dict[int, str] = {}
     for j, what in enumerate(_FIELDS):
-        name = found[columns.price_names()[j]]
+        name = names[j + 1]
         values[:, j] = _numbers(_decoded(table.column(name)), name, what, path, bad_cells)
-    dates = _date_text(_decoded(table.column(found[columns.date])), columns.date, zone, path)
+    dates = _date_text(_decoded(table.column(names[0])), columns.date, zone, path, daily)
     return _Part(dates, values, bad_cells)
+
+
+def index_parts(files: Sequence[Path], columns: CsvColumns, path: Path) -> PartIndex:
+    """Check each part's columns and count its rows from its footer, reading no row."""
+    counts = [_open(f, columns)[0].metadata.num_rows for f in files]
+    offsets: IntArray = np.cumsum([0, *counts], dtype=np.int64)
+    if int(offsets[-1]) == 0:
+        raise DataError(
+            f"no data rows: expected one row per bar with columns {','.join(_names(columns))}",
+            path=path,
+        )
+    return PartIndex(tuple(files), offsets)
+
+
+def read_chunks(
+    parts: PartIndex, columns: CsvColumns, zone: ZoneInfo, path: Path, rows: int, alone: bool
+) -> Iterator[RawTable]:
+    """The rows of ``parts`` as tables of at most ``rows`` rows (a chunk never spans two
+    files), numbered as ``read_parquet`` numbers them, named ``path``.
+
+    ``alone``: no other symbol is being read meanwhile, so the file may stay open
+    between chunks. Else nothing is held between chunks: an open reader keeps a decoded
+    Parquet page per column, and a daily file's page is usually its whole column.
+    """
+    for k, part in enumerate(parts.files):
+        file, names = _open(part, columns)
+        start = int(parts.offsets[k])
+        try:
+            # Whether timestamps are daily dates is decided per file, as a whole read does.
+            daily = _all_midnight(file, names[0], zone, rows)
+            if alone:
+                batches = file.iter_batches(batch_size=rows, columns=names)
+            else:
+                batches = _reopening(part, file.metadata, names, rows)
+            del file
+            for batch in batches:
+                chunk = _convert(pa.Table.from_batches([batch]), names, columns, zone, part, daily)
+                n = len(chunk.dates)
+                raw = RawTable(
+                    path=path,
+                    lines=np.arange(start + 1, start + n + 1, dtype=np.int64),
+                    dates=chunk.dates,
+                    values=chunk.values,
+                    bad_cells=chunk.bad_cells,
+                )
+                del batch, chunk  # held by nothing while other symbols are read
+                yield raw
+                del raw
+                start += n
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"not a readable Parquet file: {exc}", path=part) from exc
+
+
+def _reopening(
+    part: Path, metadata: pq.FileMetaData, names: list[str], rows: int
+) -> Iterator[pa.RecordBatch]:
+    """The batches of ``part``, each read by opening the file anew and skipping the batches
+    before it in its row group (decoded again: the price of holding nothing open)."""
+    for group in range(metadata.num_row_groups):
+        size = metadata.row_group(group).num_rows
+        done = 0
+        while done < size:
+            reader = pq.ParquetFile(part).iter_batches(
+                batch_size=rows, columns=names, row_groups=[group]
+            )
+            skipped = 0
+            while skipped < done:
+                skipped += next(reader).num_rows
+            batch = next(reader)
+            del reader
+            done += batch.num_rows
+            yield batch
+
+
+def _all_midnight(file: pq.ParquetFile, name: str, zone: ZoneInfo, rows: int) -> bool | None:
+    """For a timestamp date column: whether every time of day is midnight (one pass over
+    that column only); ``None`` for other types."""
+    kind = _decoded_type(file.schema_arrow.field(name).type)
+    if not pa.types.is_timestamp(kind):
+        return None
+    for batch in file.iter_batches(batch_size=rows, columns=[name]):
+        stamps = _wall_stamps(_decoded(pa.chunked_array([batch.column(0)])), zone)
+        if not _midnights(stamps):
+            return False
+    return True
+
+
+def _decoded_type(kind: pa.DataType) -> pa.DataType:
+    return kind.value_type if pa.types.is_dictionary(kind) else kind
 
 
 def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -166,7 +284,9 @@ def _numbers(
     return converted
 
 
-def _date_text(column: pa.ChunkedArray, name: str, zone: ZoneInfo, path: Path) -> pd.Series:
+def _date_text(
+    column: pa.ChunkedArray, name: str, zone: ZoneInfo, path: Path, daily: bool | None = None
+) -> pd.Series:
     kind = column.type
     if pa.types.is_null(kind):
         return pd.Series([""] * len(column), dtype="str")
@@ -177,12 +297,7 @@ def _date_text(column: pa.ChunkedArray, name: str, zone: ZoneInfo, path: Path) -
         days: DayArray = np.asarray(column.cast(pa.date32()).to_numpy(), dtype="datetime64[D]")
         return _day_text(days)
     if pa.types.is_timestamp(kind):
-        stamps: DayArray = np.asarray(column.to_numpy(), dtype="datetime64[ns]")
-        if kind.tz is not None:
-            # Parquet stores aware timestamps in UTC: show them as wall times of ``zone``.
-            utc = pd.DatetimeIndex(stamps).tz_localize("UTC")
-            stamps = utc.tz_convert(zone).tz_localize(None).to_numpy(dtype="datetime64[ns]")
-        return _stamp_text(stamps)
+        return _stamp_text(_wall_stamps(column, zone), daily)
     raise DataError(
         f"date column {name!r} has type {kind}: expected text (YYYY-MM-DD or "
         "YYYY-MM-DD HH:MM[:SS]), date32 or timestamp",
@@ -190,11 +305,27 @@ def _date_text(column: pa.ChunkedArray, name: str, zone: ZoneInfo, path: Path) -
     )
 
 
-def _stamp_text(stamps: DayArray) -> pd.Series:
-    """Daily dates when every time of day is midnight, else local date-times."""
+def _wall_stamps(column: pa.ChunkedArray, zone: ZoneInfo) -> DayArray:
+    """A timestamp column as naive wall times (``datetime64[ns]``, NaT for nulls)."""
+    stamps: DayArray = np.asarray(column.to_numpy(), dtype="datetime64[ns]")
+    if column.type.tz is not None:
+        # Parquet stores aware timestamps in UTC: show them as wall times of ``zone``.
+        utc = pd.DatetimeIndex(stamps).tz_localize("UTC")
+        stamps = utc.tz_convert(zone).tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return stamps
+
+
+def _midnights(stamps: DayArray) -> bool:
+    ns = stamps.view(np.int64)
+    return bool(np.all(ns[~np.isnat(stamps)] % _DAY_NS == 0))
+
+
+def _stamp_text(stamps: DayArray, daily: bool | None = None) -> pd.Series:
+    """Daily dates when every time of day (of the file: ``daily``) is midnight, else local
+    date-times."""
     present = ~np.isnat(stamps)
     ns = stamps.view(np.int64)
-    if bool(np.all(ns[present] % _DAY_NS == 0)):
+    if _midnights(stamps) if daily is None else daily:
         return _day_text(stamps.astype("datetime64[D]"))
     text = np.datetime_as_string(stamps, unit="s").astype(object)
     fraction = present & (ns % _SECOND_NS != 0)

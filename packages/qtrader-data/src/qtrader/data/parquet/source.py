@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from qtrader.data._chunks import ChunkValidator
 from qtrader.data._rows import validate_rows
 from qtrader.data.csv.actions import Action, read_actions
 from qtrader.data.errors import Anomaly, DataError, UnknownSymbolError
 from qtrader.data.parquet.config import ParquetDataConfig
-from qtrader.data.parquet.reader import ParquetTable, read_parquet
-from qtrader.data.source import SymbolData
+from qtrader.data.parquet.reader import PartIndex, index_parts, read_chunks, read_parquet
+from qtrader.data.source import ChunkedData, SeriesChunk, SymbolData
 from qtrader.models import PriceAdjustment
 
 _SUFFIX = ".parquet"
@@ -110,15 +111,55 @@ class ParquetBarSource:
         try:
             rows = validate_rows(table.raw, symbol, self.config)
         except DataError as exc:
-            if exc.line is None:
-                raise
-            part, row = table.locate(exc.line)
-            raise DataError(table.in_part(exc.message, part), path=part, line=row) from None
-        anomalies = tuple(_in_part(a, table) for a in rows.anomalies)
+            raise _error_in_part(exc, table.parts) from None
+        anomalies = tuple(_in_part(a, table.parts) for a in rows.anomalies)
         return SymbolData(rows.series, self._actions.get(symbol, ()), anomalies)
 
+    def chunked(self, symbol: str) -> bool:
+        """Streams read every symbol in chunks when ``chunk_rows`` is set."""
+        return self.config.chunk_rows is not None
 
-def _in_part(anomaly: Anomaly, table: ParquetTable) -> Anomaly:
+    def load_chunks(self, symbol: str) -> ChunkedData:
+        files, path = self._files(symbol)
+        parts = index_parts(files, self.config.columns, path)
+        return ChunkedData(
+            symbol,
+            self._actions.get(symbol, ()),
+            lambda alone: self._read_chunks(symbol, parts, path, alone),
+        )
+
+    def _read_chunks(
+        self, symbol: str, parts: PartIndex, path: Path, alone: bool
+    ) -> Iterator[SeriesChunk]:
+        config = self.config
+        rows = config.chunk_rows or 1
+        validator = ChunkValidator(symbol, config, path)
+        try:
+            for raw in read_chunks(parts, config.columns, config.zone, path, rows, alone):
+                checked = validator.feed(raw)
+                del raw  # the rows as read are not needed while the bars are streamed
+                while checked:
+                    yield _chunk_in_part(checked.pop(0), parts)
+            validator.finish()
+        except DataError as exc:
+            raise _error_in_part(exc, parts) from None
+
+
+def _error_in_part(exc: DataError, parts: PartIndex) -> DataError:
+    """``exc`` of a row named by its part file and the row within it."""
+    if exc.line is None:
+        return exc
+    part, row = parts.locate(exc.line)
+    return DataError(parts.in_part(exc.message, part), path=part, line=row)
+
+
+def _chunk_in_part(chunk: SeriesChunk, parts: PartIndex) -> SeriesChunk:
+    if not chunk.anomalies:
+        return chunk
+    return SeriesChunk(chunk.series, tuple(_in_part(a, parts) for a in chunk.anomalies))
+
+
+def _in_part(anomaly: Anomaly, table: PartIndex) -> Anomaly:
     """The anomaly named by its part file and the row within it (the rows of a dataset
     folder are numbered across its parts while they are checked)."""
     if anomaly.line is None:  # pragma: no cover - validate_rows always gives the row
