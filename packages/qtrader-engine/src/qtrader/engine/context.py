@@ -11,17 +11,22 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
+import numpy.typing as npt
+
 from qtrader.engine.history import BarHistory
 from qtrader.models import (
     Bar,
     BarSlice,
     ExecutionService,
     FloatArray,
+    HistoryMatrix,
     Intent,
     Order,
     OrderHelpers,
     PortfolioView,
 )
+from qtrader.models.ports import BoolArray
 
 
 class EngineStrategyContext(OrderHelpers):
@@ -41,12 +46,22 @@ class EngineStrategyContext(OrderHelpers):
         self._execution = execution
         self._logger = logger
         self._bars: BarSlice | None = None
+        # Rows of the history that are this context's symbols, in its order (None: the same
+        # universe in the same order, the engine's case, where no reordering is needed).
+        self._rows: npt.NDArray[np.int64] | None = None
+        if history.symbols != symbols:
+            rows = [history.symbols.index(s) for s in symbols if s in history.symbols]
+            if len(rows) != len(symbols):
+                raise KeyError(f"symbols {symbols} are not all in the history's universe")
+            self._rows = np.array(rows, dtype=np.int64)
+        self._mask: BoolArray | None = None  # has_bars() of the current slice, once computed
         self._intents: list[Intent] = []
         self._cancels: list[str] = []
 
     # -- engine side ---------------------------------------------------------
     def set_bars(self, bars: BarSlice) -> None:
         self._bars = bars
+        self._mask = None
 
     def drain(self) -> tuple[list[Intent], list[str]]:
         """Hand over (and forget) what the strategy asked for since the last drain."""
@@ -77,8 +92,26 @@ class EngineStrategyContext(OrderHelpers):
             return None
         return self._bars.bar(symbol)
 
+    def has_bars(self) -> BoolArray:
+        if self._mask is None:
+            if self._bars is None:
+                mask = np.zeros(len(self._symbols), dtype=np.bool_)
+            else:
+                mask = self._history.present(self._bars.symbols)
+                if self._rows is not None:
+                    mask = mask[self._rows]
+            mask.flags.writeable = False
+            self._mask = mask
+        return self._mask
+
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
         return self._history.last(symbol, field, n)
+
+    def history_matrix(self, field: str, n: int) -> HistoryMatrix:
+        values, counts = self._history.last_all(field, n)
+        if self._rows is not None:
+            values, counts = values[self._rows], counts[self._rows]
+        return HistoryMatrix(self._symbols, field, values, counts)
 
     def position(self, symbol: str) -> Decimal:
         return self._portfolio.position(symbol, self._strategy_id)

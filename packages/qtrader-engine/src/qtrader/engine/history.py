@@ -9,6 +9,10 @@ History is split-adjusted *as of now*: when a split takes effect the engine call
 ``apply_split`` before appending that day's bars, so prices before the ex-date
 are divided by the ratio (volumes multiplied) and indicators see no crash. A
 split that has not happened yet never touches the history (no look-ahead).
+
+``last_all`` gathers the last n values of every symbol at once (one numpy gather, no
+Python loop over symbols): a right-aligned, NaN-padded ``(symbols, n)`` copy plus the
+number of values each symbol has. ``present`` is the mask of the symbols of a slice.
 """
 
 from __future__ import annotations
@@ -17,19 +21,33 @@ import numpy as np
 import numpy.typing as npt
 
 from qtrader.models import PRICE_FIELDS, BarSlice, FloatArray
+from qtrader.models.ports import BoolArray, IntArray
 
 _FIELD_INDEX = {name: i for i, name in enumerate(PRICE_FIELDS)}
 
 
+def _common_length(lengths: IntArray) -> int | None:
+    """The length every symbol has, or None when they differ (a universe of at least one
+    symbol: an empty one only ever gets empty slices, which cover it)."""
+    shortest = int(lengths.min())
+    return shortest if shortest == int(lengths.max()) else None
+
+
 class BarHistory:
     def __init__(self, symbols: tuple[str, ...], capacity: int = 256) -> None:
+        self._universe = tuple(symbols)
         self._symbols = {s: i for i, s in enumerate(symbols)}
         self._data = np.full((len(PRICE_FIELDS), len(symbols), max(capacity, 1)), np.nan)
         self._lengths = np.zeros(len(symbols), dtype=np.int64)
+        # The common length when every symbol has as many bars (the usual case: one
+        # contiguous column range serves all symbols), else None.
+        self._uniform: int | None = 0
+        self._all_rows = np.arange(len(symbols), dtype=np.int64)[:, None]
         # Consecutive slices almost always carry the same symbols: remember only the last
         # mapping, so memory does not grow with the number of bars.
         self._last_symbols: tuple[str, ...] | None = None
         self._last_rows = np.empty(0, dtype=np.int64)
+        self._last_full = False  # whether the last rows cover the whole universe
 
     def _rows(self, symbols: tuple[str, ...]) -> npt.NDArray[np.int64]:
         if symbols != self._last_symbols:
@@ -38,6 +56,7 @@ class BarHistory:
                 raise KeyError(f"bars for symbols outside the universe: {unknown}")
             self._last_rows = np.array([self._symbols[s] for s in symbols], dtype=np.int64)
             self._last_symbols = symbols
+            self._last_full = len(set(symbols)) == len(self._symbols)
         return self._last_rows
 
     def append(self, bars: BarSlice) -> None:
@@ -52,6 +71,21 @@ class BarHistory:
         for name, f in _FIELD_INDEX.items():
             self._data[f, rows, cols] = getattr(bars, name)
         self._lengths[rows] = cols + 1
+        if self._uniform is not None and self._last_full:
+            self._uniform += 1
+        else:
+            self._uniform = _common_length(self._lengths)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The universe, in row order."""
+        return self._universe
+
+    def present(self, symbols: tuple[str, ...]) -> BoolArray:
+        """Mask over the universe (row order): which of it are in ``symbols``."""
+        mask = np.zeros(len(self._lengths), dtype=np.bool_)
+        mask[self._rows(symbols)] = True
+        return mask
 
     def apply_split(self, symbol: str, ratio: float) -> None:
         """Rescale everything recorded for ``symbol`` so far by a split of ``ratio``
@@ -73,12 +107,33 @@ class BarHistory:
             raise KeyError(f"unknown symbol {symbol!r}; the universe is {sorted(self._symbols)}")
         return row
 
-    def last(self, symbol: str, field: str, n: int) -> FloatArray:
+    @staticmethod
+    def _check(field: str, n: int) -> int:
         f = _FIELD_INDEX.get(field)
         if f is None:
             raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        return f
+
+    def last_all(self, field: str, n: int) -> tuple[FloatArray, IntArray]:
+        """The last ``n`` values of ``field`` of every symbol (row order), right-aligned:
+        a C-contiguous ``(symbols, n)`` copy, NaN where a symbol has fewer than ``n``
+        bars, and how many values each symbol has (``min(length, n)``)."""
+        f = self._check(field, n)
+        end = self._uniform
+        if end is not None and end >= n:
+            # Every symbol has the same number of bars: one basic slice, copied.
+            values = self._data[f, :, end - n : end].copy()
+            return values, np.full(len(self._lengths), n, dtype=np.int64)
+        cols = self._lengths[:, None] + np.arange(-n, 0, dtype=np.int64)
+        missing = cols < 0
+        values = self._data[f, self._all_rows, np.maximum(cols, 0)]
+        values[missing] = np.nan
+        return values, np.minimum(self._lengths, n)
+
+    def last(self, symbol: str, field: str, n: int) -> FloatArray:
+        f = self._check(field, n)
         row = self._row(symbol)
         end = int(self._lengths[row])
         view = self._data[f, row, max(0, end - n) : end]

@@ -8,9 +8,13 @@ simulated services by implementing the same Protocols.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from qtrader.models.market import (
     Bar,
@@ -32,6 +36,9 @@ from qtrader.models.orders import (
 )
 from qtrader.models.portfolio import PortfolioState
 from qtrader.models.signals import Intent, RiskDecision, SignalDirection
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @runtime_checkable
@@ -146,6 +153,71 @@ class RiskService(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class HistoryMatrix:
+    """The last ``n`` values of one field for every symbol of the universe, up to and
+    including T: what ``StrategyContext.history_matrix(field, n)`` returns.
+
+    ``values`` has shape ``(len(symbols), n)``; row ``i`` belongs to ``symbols[i]`` (the
+    context's ``symbols`` order) and is **right-aligned**: column ``n - 1`` is the symbol's
+    latest value (T's if it has a bar at T, else its last one before T), column ``n - 1 - k``
+    the value k of *its own* bars earlier. A symbol that skipped a timestamp did not advance,
+    exactly as in ``history(symbol, field, n)``. ``counts[i]`` says how many of the ``n``
+    exist (``min(bars so far, n)``); the first ``n - counts[i]`` columns are NaN, so
+    ``values[i, n - counts[i]:]`` equals ``history(symbols[i], field, n)`` bit for bit.
+
+    Both arrays are read-only snapshots (copies): later bars and splits never change them.
+    ``values`` is C-contiguous, so a row-wise ``values[:, -k:].sum(axis=1)`` runs the same
+    reduction, bit for bit, as ``history(symbol, field, k).sum()`` does per symbol.
+    """
+
+    symbols: tuple[str, ...]
+    field: str
+    values: FloatArray
+    counts: IntArray
+
+    def __post_init__(self) -> None:
+        rows = len(self.symbols)
+        if self.values.ndim != 2 or self.values.shape[0] != rows:
+            raise ValueError(
+                f"HistoryMatrix values have shape {self.values.shape}, expected ({rows}, n)"
+            )
+        if self.counts.shape != (rows,):
+            raise ValueError(
+                f"HistoryMatrix counts have shape {self.counts.shape}, expected ({rows},)"
+            )
+        self.values.flags.writeable = False
+        self.counts.flags.writeable = False
+
+    @property
+    def n(self) -> int:
+        """The window length asked for (the number of columns)."""
+        return int(self.values.shape[1])
+
+    @property
+    def complete(self) -> BoolArray:
+        """Per symbol: whether all ``n`` values exist (``counts == n``)."""
+        complete: BoolArray = self.counts == self.values.shape[1]
+        return complete
+
+    @property
+    def valid(self) -> BoolArray:
+        """``(len(symbols), n)`` mask of the cells that hold a value (not padding)."""
+        n = self.values.shape[1]
+        valid: BoolArray = np.arange(n) >= (n - self.counts)[:, None]
+        return valid
+
+    def row(self, symbol: str) -> FloatArray:
+        """The existing values of one symbol, oldest first (what ``history`` returns)."""
+        try:
+            i = self.symbols.index(symbol)
+        except ValueError:
+            raise KeyError(
+                f"unknown symbol {symbol!r}; the universe is {list(self.symbols)}"
+            ) from None
+        return self.values[i, self.values.shape[1] - int(self.counts[i]) :]
+
+
 @runtime_checkable
 class StrategyContext(Protocol):
     """What a strategy sees at time T: nothing after T, and no way to mutate services."""
@@ -165,6 +237,10 @@ class StrategyContext(Protocol):
         """Whether ``symbol`` has a bar stamped at the current timestamp."""
         ...
 
+    def has_bars(self) -> BoolArray:
+        """Read-only mask over ``symbols`` (same order): which have a bar stamped at T."""
+        ...
+
     def bar(self, symbol: str) -> Bar | None:
         """The bar of ``symbol`` stamped at the current timestamp, or ``None``."""
         ...
@@ -172,6 +248,12 @@ class StrategyContext(Protocol):
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
         """The last ``n`` values (or fewer, if fewer exist) of ``field`` up to and
         including T, oldest first, as a read-only array."""
+        ...
+
+    def history_matrix(self, field: str, n: int) -> HistoryMatrix:
+        """``history(symbol, field, n)`` for every symbol of ``symbols`` at once: a
+        ``(len(symbols), n)`` right-aligned, NaN-padded read-only block and the count of
+        values that exist per symbol (see ``HistoryMatrix``)."""
         ...
 
     def position(self, symbol: str) -> Decimal:

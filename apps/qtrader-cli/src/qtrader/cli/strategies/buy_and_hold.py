@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
 from qtrader.models import BaseStrategy, FrozenModel, StrategyContext
+from qtrader.models.ports import BoolArray
 
 
 class BuyAndHoldParams(FrozenModel):
@@ -14,7 +16,8 @@ class BuyAndHoldParams(FrozenModel):
 class BuyAndHold(BaseStrategy):
     """A market buy of ``quantity`` per symbol (filled at the next bar's open), then hold.
 
-    A symbol that starts trading after ``start`` is bought at its first bar.
+    A symbol that starts trading after ``start`` is bought at its first bar. Once every
+    symbol is bought, ``on_bar`` does nothing (one check of a boolean mask).
     """
 
     Params = BuyAndHoldParams
@@ -22,9 +25,18 @@ class BuyAndHold(BaseStrategy):
     def __init__(self, params: BuyAndHoldParams) -> None:
         self.params = params
         self._bought: set[str] = set()
+        self._universe: tuple[str, ...] | None = None
+        self._waiting: BoolArray = np.zeros(0, dtype=np.bool_)  # not bought yet, per symbol
 
     def on_bar(self, ctx: StrategyContext) -> None:
-        for symbol in ctx.symbols:
-            if symbol not in self._bought and ctx.has_bar(symbol):
-                ctx.buy(symbol, self.params.quantity)
-                self._bought.add(symbol)
+        symbols = ctx.symbols
+        if symbols != self._universe:
+            self._universe = symbols
+            self._waiting = np.array([s not in self._bought for s in symbols], dtype=np.bool_)
+        if not self._waiting.any():
+            return
+        due = ctx.has_bars() & self._waiting
+        for i in np.flatnonzero(due).tolist():
+            ctx.buy(symbols[i], self.params.quantity)
+            self._bought.add(symbols[i])
+        self._waiting &= ~due

@@ -11,6 +11,7 @@ from qtrader.models._base import to_decimal
 from qtrader.models.context import OrderHelpers
 from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
 from qtrader.models.orders import Order, OrderRequest
+from qtrader.models.ports import BoolArray, HistoryMatrix
 from qtrader.models.signals import Intent, Signal
 
 ZERO = Decimal(0)
@@ -82,11 +83,32 @@ class FakeStrategyContext(OrderHelpers):
     def bar(self, symbol: str) -> Bar | None:
         return self._bars.bar(symbol) if self.has_bar(symbol) and self._bars else None
 
+    def has_bars(self) -> BoolArray:
+        bars = self._bars
+        mask = np.array([bars is not None and s in bars for s in self._symbols], dtype=np.bool_)
+        mask.flags.writeable = False
+        return mask
+
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
         values = self._history[symbol][field]
         view = np.array(values[max(0, len(values) - n) :], dtype=np.float64)
         view.flags.writeable = False
         return view
+
+    def history_matrix(self, field: str, n: int) -> HistoryMatrix:
+        """Built symbol by symbol from ``history`` (simple, not fast): same semantics as
+        the engine's gather."""
+        if field not in PRICE_FIELDS:
+            raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        values = np.full((len(self._symbols), n), np.nan)
+        counts = np.zeros(len(self._symbols), dtype=np.int64)
+        for i, symbol in enumerate(self._symbols):
+            row = self.history(symbol, field, n)
+            counts[i] = len(row)
+            values[i, n - len(row) :] = row
+        return HistoryMatrix(self._symbols, field, values, counts)
 
     def position(self, symbol: str) -> Decimal:
         return self.positions.get(symbol, ZERO)
