@@ -26,6 +26,7 @@ DISTRIBUTIONS = {
     "qtrader-risk": ("packages/qtrader-risk", "qtrader.risk"),
     "qtrader-engine": ("packages/qtrader-engine", "qtrader.engine"),
     "qtrader-cli": ("apps/qtrader-cli", "qtrader.cli"),
+    "qtrader-bench": ("apps/qtrader-bench", "qtrader.bench"),
 }
 SOURCES = [f"{folder}/src" for folder, _ in DISTRIBUTIONS.values()]
 
@@ -40,6 +41,9 @@ def sync(session: nox.Session, *args: str) -> None:
         env={
             "UV_PROJECT_ENVIRONMENT": session.virtualenv.location,
             "UV_PYTHON_DOWNLOADS": "never",
+            # Test environments live for one run: compiling every .pyc at install costs more
+            # than it saves there (the project's compile-bytecode is for the user's venv).
+            "UV_COMPILE_BYTECODE": "0",
         },
         external=True,
     )
@@ -132,3 +136,13 @@ def bench(session: nox.Session) -> None:
     ):
         if os.path.exists(script):
             session.run("python", script)
+
+
+@nox.session(default=False)
+def bench_peers(session: nox.Session) -> None:
+    """The like-for-like benchmark against backtrader, backtesting.py and NautilusTrader
+    (each peer in its own cached environment under .bench-envs/, made from the pins shipped
+    in qtrader-bench). Not part of plain `nox`. Arguments after `--` go to `qtrader-bench`,
+    e.g. `nox -s bench_peers -- --sizes 10x5000 --peers backtrader`."""
+    sync(session, "--package", "qtrader-bench")
+    session.run("qtrader-bench", *(session.posargs or ["--sizes", "10x5000,100x5000,500x5000"]))
