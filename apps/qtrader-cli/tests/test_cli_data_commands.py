@@ -468,7 +468,7 @@ def test_an_adapter_that_cannot_be_imported_is_a_config_error(
 
 
 def test_sources_lists_the_adapters_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commands, "source_names", lambda: ["csv", "nosuch"])
+    monkeypatch.setattr("qtrader.data.source_names", lambda: ["csv", "nosuch"])
     result = invoke("sources")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()

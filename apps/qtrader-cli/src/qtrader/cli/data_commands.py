@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -21,8 +21,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from qtrader.cli.bootstrap import _validated, build_data
-from qtrader.cli.config import BacktestConfig, load_config
 from qtrader.cli.output import (
     MAX_ANOMALIES_SHOWN,
     console,
@@ -32,17 +30,11 @@ from qtrader.cli.output import (
     plural,
     warn_anomalies,
 )
-from qtrader.data import (
-    AnomalyAction,
-    HistoricalDataService,
-    SymbolData,
-    UpdateReport,
-    fetch_window,
-    parse_source_config,
-    source_names,
-    source_spec,
-)
-from qtrader.models import CashDividend, Split, StreamRequest
+
+if TYPE_CHECKING:  # the commands import these when they run, so `--help` stays fast
+    from qtrader.cli.config import BacktestConfig
+    from qtrader.data import HistoricalDataService, SymbolData, UpdateReport
+    from qtrader.models import CashDividend, Split, StreamRequest
 
 data_app = typer.Typer(
     name="data",
@@ -54,6 +46,9 @@ ConfigArgument = Annotated[Path, typer.Argument(help="The backtest config file (
 
 
 def _open(config: Path) -> tuple[BacktestConfig, HistoricalDataService]:
+    from qtrader.cli.bootstrap import build_data
+    from qtrader.cli.config import load_config
+
     try:
         cfg = load_config(config)
         return cfg, build_data(cfg, config.resolve().parent)
@@ -97,6 +92,8 @@ def _report_failures(failed: dict[str, str]) -> None:
 @data_app.command("sources")
 def sources() -> None:
     """List the adapter names a config's data.source may use."""
+    from qtrader.data import source_names, source_spec
+
     for name in source_names():
         try:
             summary = source_spec(name).summary
@@ -152,7 +149,7 @@ def list_symbols(config: ConfigArgument) -> None:
 
 
 def _describe_action(action: Split | CashDividend) -> tuple[str, str]:
-    if isinstance(action, Split):
+    if action.kind == "split":
         ratio = Fraction(action.ratio)
         kind = "split" if ratio >= 1 else "reverse split"
         return kind, f"{ratio.numerator}-for-{ratio.denominator} (ratio {action.ratio})"
@@ -201,6 +198,8 @@ def info(
 
 
 def _request(cfg: BacktestConfig) -> StreamRequest:
+    from qtrader.models import StreamRequest
+
     return StreamRequest(
         symbols=cfg.data.symbols, start=cfg.start, end=cfg.end, warmup_bars=cfg.warmup_bars
     )
@@ -213,6 +212,8 @@ def validate(config: ConfigArgument) -> None:
     Exit 2 when a symbol fails to load; anomalies are warnings. A fetching source is
     checked on what its cache holds: nothing is fetched (that is `qtrader data update`).
     """
+    from qtrader.data import AnomalyAction, fetch_window
+
     cfg, data = _open(config)
     first, last = fetch_window(_request(cfg))
 
@@ -284,6 +285,8 @@ def update(config: ConfigArgument) -> None:
     Covers [start, end] plus room for the warmup bars; a source of local files has
     nothing to fetch.
     """
+    from qtrader.data import fetch_window
+
     cfg, data = _open(config)
     if not data.fetches:
         console.print(f"nothing to fetch: source '{cfg.data.source}' reads local files")
@@ -340,6 +343,10 @@ def login(
     callback URL (the page may fail to load: that is expected). Paste that whole
     address here; the code in it is traded for tokens, written to the token file.
     """
+    from qtrader.cli.bootstrap import _validated
+    from qtrader.cli.config import load_config
+    from qtrader.data import parse_source_config, source_spec
+
     try:
         cfg = load_config(config)
         spec = source_spec(cfg.data.source)

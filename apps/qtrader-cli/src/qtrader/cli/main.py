@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from qtrader.cli.bootstrap import run_backtest
-from qtrader.cli.config import load_config
 from qtrader.cli.data_commands import data_app
 from qtrader.cli.output import console, errors, fail, warn_anomalies
 
@@ -45,6 +43,10 @@ def backtest(
     ] = None,
 ) -> None:
     """Run a backtest and print a summary; with --output, write the result files."""
+    # Imported here, not at the top: `qtrader --help` must not pay for numpy and pandas.
+    from qtrader.cli.bootstrap import run_backtest
+    from qtrader.cli.config import load_config
+
     try:
         cfg = load_config(config)
         outcome = run_backtest(cfg, config.resolve().parent, output)

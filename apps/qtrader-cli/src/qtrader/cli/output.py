@@ -8,13 +8,16 @@ unadjusted prices a position books such a gap as profit or loss.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from qtrader.data import Anomaly, AnomalyAction
+if TYPE_CHECKING:  # qtrader.data imports pandas: not for `qtrader --help`
+    from qtrader.data import Anomaly
+
+REPORTED = "reported"  # AnomalyAction.REPORTED, a StrEnum
 
 console = Console()
 errors = Console(stderr=True)
@@ -29,7 +32,7 @@ def fail(problem: object) -> NoReturn:
 
 def looks_like_split(anomaly: Anomaly) -> bool:
     """A reported overnight gap near a split ratio with no split recorded."""
-    return anomaly.action is AnomalyAction.REPORTED and "split" in anomaly.problem
+    return anomaly.action == REPORTED and "split" in anomaly.problem
 
 
 def plural(n: int, one: str, many: str) -> str:
@@ -61,13 +64,11 @@ def warn_anomalies(out: Console, anomalies: Sequence[Anomaly], written: bool = F
             splits,
             "bold red",
         )
-    suspicious = [
-        a for a in anomalies if a.action is AnomalyAction.REPORTED and not looks_like_split(a)
-    ]
+    suspicious = [a for a in anomalies if a.action == REPORTED and not looks_like_split(a)]
     if suspicious:
         rows = plural(len(suspicious), "data row looks", "data rows look")
         _warn(out, f"{rows} suspicious and were kept as they are{where}", suspicious, "bold")
-    fixed = [a for a in anomalies if a.action is not AnomalyAction.REPORTED]
+    fixed = [a for a in anomalies if a.action != REPORTED]
     if fixed:
         headline = f"{len(fixed)} data rows were dropped or widened while loading{where}"
         _warn(out, headline, fixed, "")
