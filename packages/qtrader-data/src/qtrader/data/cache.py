@@ -32,8 +32,8 @@ from urllib.parse import quote, unquote
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from qtrader.data._rows import RawTable
 from qtrader.data.errors import DataError
