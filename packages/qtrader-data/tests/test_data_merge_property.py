@@ -9,10 +9,12 @@ from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qtrader.data import CsvDataConfig, CsvDataService
+from qtrader.data import merge as merge_module
 from qtrader.models import StreamRequest
 
 NY = ZoneInfo("America/New_York")
@@ -67,12 +69,14 @@ def expected_bars(
 
 
 @settings(max_examples=100, deadline=None)
-@given(universes())
+@given(universes(), st.sampled_from([1, 2, 3, 7, 64]))
 def test_merged_stream_is_ordered_and_complete(
-    case: tuple[dict[str, list[tuple[date, int]]], StreamRequest],
+    case: tuple[dict[str, list[tuple[date, int]]], StreamRequest], block: int
 ) -> None:
+    # Small blocks make the merge cut the series into many blocks of time.
     universe, request = case
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(merge_module, "BLOCK_BARS", block)
         for name, bars in universe.items():
             rows = "".join(
                 f"{d.isoformat()},{c / 100:.2f},{c / 100:.2f},{c / 100:.2f},{c / 100:.2f},{c}\n"

@@ -1,9 +1,12 @@
 """Time-aligned k-way merge of per-symbol bar series into ``BarSlice``s.
 
-Only one cursor per symbol lives in the merge (a heap of ``(next timestamp,
-symbol position)``), so the work per slice grows with the symbols that trade
-at that time, and symbols that start late, stop early or skip days need no
-special case: a symbol simply has no heap entry until its next bar.
+Loaded series are merged a block of time at a time: the next few hundred bars
+of every symbol are gathered, sorted once by (timestamp, symbol position) with
+numpy, and cut into slices, so Python runs once per slice, not once per bar,
+and memory beyond the loaded series is one block. Symbols that start late, stop
+early or skip days need no special case: a symbol simply has no rows in a block
+before its next bar. Chunked series (read piece by piece) go through a heap of
+``(next timestamp, symbol position)`` cursors instead (``merge_chunks``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import heapq
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import pairwise
 
 import numpy as np
 
@@ -56,20 +60,14 @@ def merge_bar_series(
     cursors: list[int] = []
     live_from: list[int] = []
     stops: list[int] = []
-    heap: list[tuple[int, int]] = []
-    for i, s in enumerate(series):
+    for s in series:
         live = int(np.searchsorted(s.sessions, first_day, side="left"))
         stop = int(np.searchsorted(s.sessions, last_day, side="right"))
-        begin = max(0, live - warmup_bars)
-        cursors.append(begin)
+        cursors.append(max(0, live - warmup_bars))
         live_from.append(live)
         stops.append(stop)
-        if begin < stop:
-            heap.append((int(s.timestamps[begin]), i))
-    heapq.heapify(heap)
-    return _drain(
-        series, heap, cursors, live_from, stops, zone, _place(series, actions, cursors, stops)
-    )
+    actions_at = _place(series, actions, cursors, stops)
+    return _drain_blocks(series, cursors, live_from, stops, zone, actions_at)
 
 
 def _place(
@@ -89,57 +87,91 @@ def _place(
     return {stamp: tuple(acts) for stamp, acts in placed.items()}
 
 
-def _drain(
+BLOCK_BARS = 64
+"""Bars per symbol gathered at a time by ``_drain_blocks``: the merge holds symbols x 64 bars
+beyond the loaded series (about 6 MiB for 500 symbols)."""
+_NO_BOUND = np.iinfo(np.int64).max
+
+
+def _drain_blocks(
     series: Sequence[BarSeries],
-    heap: list[tuple[int, int]],
-    cursors: list[int],
-    live_from: list[int],
-    stops: list[int],
+    begins: Sequence[int],
+    live_from: Sequence[int],
+    stops: Sequence[int],
     zone: tzinfo,
     actions_at: dict[int, tuple[Action, ...]],
 ) -> Iterator[BarSlice]:
     symbols = [s.symbol for s in series]
-    # Bound once: attribute lookups per bar are a measurable share of the loop.
-    stamps_of = [s.timestamps for s in series]
-    rows_of = [s.ohlcv for s in series]
-    opened_of = [s.opened_at for s in series]
+    live = np.asarray(live_from, dtype=np.int64)
     # Daily bars of one timestamp share their session open; intraday bars may
     # differ in length, and the slice then opened with the earliest of them.
     intraday = any(s.intraday for s in series)
-    pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        stamp, first = pop(heap)
-        members = [first]
-        # Ties pop in ascending symbol position, which is the requested order.
-        while heap and heap[0][0] == stamp:
-            members.append(pop(heap)[1])
-        rows = []
-        for i in members:
-            pos = cursors[i]
-            rows.append(rows_of[i][pos])
-            cursors[i] = pos + 1
-            if pos + 1 < stops[i]:
-                push(heap, (int(stamps_of[i][pos + 1]), i))
-        first_pos = cursors[first] - 1
-        if intraday:
-            opened = min(int(opened_of[i][cursors[i] - 1]) for i in members)
-        else:
-            opened = int(opened_of[first][first_pos])
-        # One copy per slice: (k, 5) rows -> 5 contiguous columns of length k.
-        o, h, lo, c, v = np.array(rows, dtype=np.float64).T.copy()
-        yield BarSlice(
-            timestamp=_aware(stamp, zone),
-            opened_at=_aware(opened, zone),
-            symbols=tuple([symbols[i] for i in members]),
-            open=o,
-            high=h,
-            low=lo,
-            close=c,
-            volume=v,
-            # All members share the timestamp, hence the session: one test suffices.
-            warmup=first_pos < live_from[first],
-            actions=actions_at.get(stamp, ()) if actions_at else (),
+    cursors = list(begins)
+    names: dict[bytes, tuple[str, ...]] = {}
+    while True:
+        active = [i for i, s in enumerate(series) if cursors[i] < stops[i]]
+        if not active:
+            return
+        # Every bar stamped before ``bound`` goes into this block. The symbol whose
+        # BLOCK_BARS-th next bar comes first sets it, so that symbol advances a whole
+        # block and every other one at most that much.
+        bound = min(
+            int(series[i].timestamps[cursors[i] + BLOCK_BARS])
+            if cursors[i] + BLOCK_BARS < stops[i]
+            else _NO_BOUND
+            for i in active
         )
+        owners, positions, stamps, rows, opened = [], [], [], [], []
+        for i in active:
+            s, first = series[i], cursors[i]
+            last = stops[i]
+            if bound != _NO_BOUND:
+                last = first + int(np.searchsorted(s.timestamps[first:last], bound, "left"))
+            if last == first:
+                continue
+            owners.append(np.full(last - first, i, dtype=np.int64))
+            positions.append(np.arange(first, last, dtype=np.int64))
+            stamps.append(s.timestamps[first:last])
+            rows.append(s.ohlcv[first:last])
+            opened.append(s.opened_at[first:last])
+            cursors[i] = last
+        owner = np.concatenate(owners)
+        stamp = np.concatenate(stamps)
+        # Ties keep the requested symbol order: sort by stamp, then by symbol position.
+        order = np.lexsort((owner, stamp))
+        owner, stamp = owner[order], stamp[order]
+        warm = (np.concatenate(positions)[order] < live[owner]).tolist()
+        # One copy per block: five contiguous columns; each slice holds views of them.
+        columns = np.concatenate(rows)[order].T.copy()
+        opens = np.concatenate(opened)[order]
+        starts = np.flatnonzero(np.diff(stamp)) + 1
+        cuts = [0, *starts.tolist(), len(stamp)]
+        if intraday:
+            opened_at = np.minimum.reduceat(opens, cuts[:-1]).tolist()
+        else:
+            opened_at = opens[cuts[:-1]].tolist()
+        stamp_list = stamp[cuts[:-1]].tolist()
+        o, h, lo, c, v = columns
+        for g, (a, b) in enumerate(pairwise(cuts)):
+            members = owner[a:b]
+            key = members.tobytes()
+            group = names.get(key)
+            if group is None:
+                group = names[key] = tuple([symbols[i] for i in members.tolist()])
+            at = stamp_list[g]
+            yield BarSlice(
+                timestamp=_aware(at, zone),
+                opened_at=_aware(opened_at[g], zone),
+                symbols=group,
+                open=o[a:b],
+                high=h[a:b],
+                low=lo[a:b],
+                close=c[a:b],
+                volume=v[a:b],
+                # All members share the timestamp, hence the session: one test suffices.
+                warmup=warm[a],
+                actions=actions_at.get(at, ()) if actions_at else (),
+            )
 
 
 @dataclass(slots=True)
