@@ -1,0 +1,82 @@
+"""``FrozenModel.trusted``: an instance of already-valid values, equal to a validated one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from qtrader.models import (
+    Fill,
+    FrozenModel,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    RiskDecision,
+    Side,
+)
+
+AT = datetime(2024, 1, 2, 16, tzinfo=UTC)
+FILL = {
+    "id": "F-1",
+    "order_id": "O-1",
+    "strategy_id": "s1",
+    "symbol": "AAA",
+    "side": Side.BUY,
+    "quantity": Decimal(100),
+    "price": Decimal("10.5"),
+    "commission": Decimal(0),
+    "timestamp": AT,
+}
+
+
+def test_a_trusted_instance_is_indistinguishable_from_a_validated_one() -> None:
+    validated = Fill(**FILL)
+    trusted = Fill.trusted(dict(FILL))
+    assert type(trusted) is Fill
+    assert trusted == validated
+    assert hash(trusted) == hash(validated)
+    assert repr(trusted) == repr(validated)
+    assert trusted.model_dump() == validated.model_dump()
+    assert trusted.model_fields_set == validated.model_fields_set
+    assert trusted.cash_flow == Decimal(-1050)
+    with pytest.raises(ValueError, match="frozen"):
+        trusted.price = Decimal(1)  # type: ignore[misc]
+    assert Fill.model_validate(trusted.model_dump()) == trusted
+
+
+def test_missing_fields_take_their_defaults_and_the_order_is_the_declared_one() -> None:
+    given = {"symbol": "AAA", "strategy_id": "s1", "quantity": Decimal(5), "side": Side.SELL}
+    trusted = OrderRequest.trusted(given)
+    validated = OrderRequest(**given)
+    assert trusted == validated
+    assert list(trusted.__dict__) == list(OrderRequest.model_fields)
+    assert repr(trusted) == repr(validated)
+    assert trusted.model_fields_set == validated.model_fields_set == set(given)
+    update = OrderUpdate.trusted(
+        {"order_id": "O-1", "status": OrderStatus.CANCELLED, "timestamp": AT}
+    )
+    assert update.reason == ""
+    rejected = {"timestamp": AT, "intent": validated, "order": None, "approved": False}
+    decision = RiskDecision.trusted(dict(rejected))
+    assert decision.figures == {}
+    assert decision.figures is not RiskDecision.trusted(dict(rejected)).figures  # a fresh default
+
+
+def test_unknown_or_missing_required_fields_are_refused() -> None:
+    with pytest.raises(TypeError, match=r"unknown fields \['colour'\]"):
+        Fill.trusted({**FILL, "colour": "red"})
+    without_price = {k: v for k, v in FILL.items() if k != "price"}
+    with pytest.raises(TypeError, match="missing the field 'price'"):
+        Fill.trusted(without_price)
+
+
+def test_a_model_with_private_state_cannot_be_built_trusted() -> None:
+    class WithPrivate(FrozenModel):
+        x: int
+        _cache: int = 0
+
+    assert WithPrivate(x=1).x == 1
+    with pytest.raises(TypeError, match="WithPrivate has post-init or private state"):
+        WithPrivate.trusted({"x": 1})
