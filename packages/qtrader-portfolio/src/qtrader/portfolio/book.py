@@ -33,14 +33,17 @@ class PositionBook:
         "dividends",
         "lots",
         "quantity",
+        "rank",
         "realized",
         "strategy_id",
         "symbol",
     )
 
-    def __init__(self, strategy_id: str, symbol: str) -> None:
+    def __init__(self, strategy_id: str, symbol: str, rank: tuple[int, int] = (0, 0)) -> None:
         self.strategy_id = strategy_id
         self.symbol = symbol
+        # Where the owning service lists this book: (symbol's place, strategy's place).
+        self.rank = rank
         self.lots: list[OpenLot] = []
         self.quantity = ZERO
         self.realized = ZERO
@@ -164,16 +167,19 @@ class PositionBook:
                 lot.commission -= opening_commission
             realized = price * taken - cost
             self.realized += realized
+            # Valid by construction: the lot's own fields and the book's arithmetic.
             closed.append(
-                ClosedLot(
-                    fill_id=lot.fill_id,
-                    opened_at=lot.opened_at,
-                    quantity=taken,
-                    cost_basis=cost,
-                    exit_price=price,
-                    realized_pnl=realized,
-                    opening_commission=opening_commission,
-                    closing_commission=closing_share,
+                ClosedLot.trusted(
+                    {
+                        "fill_id": lot.fill_id,
+                        "opened_at": lot.opened_at,
+                        "quantity": taken,
+                        "cost_basis": cost,
+                        "exit_price": price,
+                        "realized_pnl": realized,
+                        "opening_commission": opening_commission,
+                        "closing_commission": closing_share,
+                    }
                 )
             )
         return tuple(closed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -33,6 +35,11 @@ def _is_positive(value: Decimal) -> bool:
     return isinstance(value, Decimal) and value.is_finite() and value > 0
 
 
+def _decimal(close: float) -> Decimal:
+    """``to_decimal`` of a Python float (what ``mark`` keeps), without its ``float()``."""
+    return Decimal(repr(close))
+
+
 def _whole_part(quantity: Decimal) -> Decimal:
     """The whole shares of a signed quantity, rounded toward zero."""
     return quantity.to_integral_value(rounding=ROUND_DOWN)
@@ -52,7 +59,16 @@ class LotPortfolioService:
         self._cash = config.initial_cash
         # symbol -> strategy_id -> book; a book stays after it goes flat (it keeps its P&L).
         self._books: dict[str, dict[str, PositionBook]] = {}
+        self._symbol_ranks: dict[str, int] = {}  # each symbol's place in ``_books``
+        # The books with open lots, in the order ``_all_books`` yields them (their ``rank``),
+        # so that sums over open books add in the same order as a scan of every book.
+        self._open_ranks: list[tuple[int, int]] = []
+        self._open_books_list: list[PositionBook] = []
+        # Marks are kept lazily: ``mark`` stores each bar's float close in ``_pending``
+        # and the exact Decimal (``to_decimal`` of that float) is made only when the
+        # symbol's price is read (equity of a held symbol, ``last_price``, a snapshot).
         self._prices: dict[str, Decimal] = {}
+        self._pending: dict[str, float] = {}
         self._marked_at: datetime | None = None
         self._entries: list[LedgerEntry] = []
         self._fill_ids: set[str] = set()
@@ -78,24 +94,44 @@ class LotPortfolioService:
     def equity(self) -> Decimal:
         """Cash plus the market value of every open lot."""
         if self._equity is None:
-            self._equity = self._cash + sum(
-                (self._market_value(book) for book in self._open_books()), start=ZERO
-            )
+            # ``_market_value`` of each open book, inlined (this runs every bar): the
+            # same additions, in the same order, as ``sum(..., start=ZERO)``.
+            pending, prices = self._pending, self._prices
+            total = ZERO
+            for book in self._open_books_list:
+                symbol = book.symbol
+                close = pending.pop(symbol, None)
+                price: Decimal | None
+                if close is not None:
+                    price = prices[symbol] = _decimal(close)
+                else:
+                    price = prices.get(symbol)
+                total += book.cost if price is None else book.quantity * price
+            self._equity = self._cash + total
         return self._equity
 
     def position(self, symbol: str, strategy_id: str | None = None) -> Decimal:
         """Signed quantity of ``symbol`` held by ``strategy_id``, or by all strategies."""
-        books = self._books.get(symbol, {})
+        books = self._books.get(symbol)
+        if books is None:
+            return ZERO
         if strategy_id is not None:
             book = books.get(strategy_id)
             return ZERO if book is None else book.quantity
+        if len(books) == 1:
+            # What the sum below gives for one book, without a generator.
+            for book in books.values():
+                return ZERO + book.quantity
         return sum((book.quantity for book in books.values()), start=ZERO)
 
     def last_price(self, symbol: str) -> Decimal | None:
-        return self._prices.get(symbol)
+        return self._price(symbol)
 
     def last_prices(self) -> dict[str, Decimal]:
         """A copy of every symbol's last mark."""
+        for symbol, close in self._pending.items():
+            self._prices[symbol] = _decimal(close)
+        self._pending.clear()
         return dict(self._prices)
 
     @property
@@ -227,18 +263,22 @@ class LotPortfolioService:
             raise PortfolioError(f"unknown corporate action {action!r}")
 
     def mark(self, bars: BarSlice) -> None:
-        """Take each bar's close as its symbol's last price; other symbols keep theirs."""
-        prices: dict[str, Decimal] = {}
+        """Take each bar's close as its symbol's last price; other symbols keep theirs.
+
+        The closes are checked at once (a NaN, infinite or non-positive close is refused,
+        naming the first such symbol, before anything changes) and kept as floats; each
+        becomes the exact ``to_decimal(close)`` only when its price is read.
+        """
+        closes = bars.close
+        valid = (closes > 0) & (closes < math.inf)  # NaN fails both
+        if not valid.all():
+            i = int(valid.argmin())  # the first invalid close
+            raise PortfolioError(
+                f"mark at {bars.timestamp.isoformat()}: close of {bars.symbols[i]} must be a "
+                f"positive finite price, got {to_decimal(closes[i])}"
+            )
         # tolist() gives Python floats at once; indexing numpy per symbol is slower.
-        for symbol, close in zip(bars.symbols, bars.close.tolist(), strict=True):
-            price = to_decimal(close)
-            if not _is_positive(price):
-                raise PortfolioError(
-                    f"mark at {bars.timestamp.isoformat()}: close of {symbol} must be a "
-                    f"positive finite price, got {price}"
-                )
-            prices[symbol] = price
-        self._prices.update(prices)
+        self._pending.update(zip(bars.symbols, closes.tolist(), strict=True))
         self._marked_at = bars.timestamp
         self._equity = None
 
@@ -251,7 +291,7 @@ class LotPortfolioService:
                 f"split of {split.symbol} on {split.ex_date}: ratio must be > 0, got {ratio}"
             )
         reference = f"split:{split.symbol}:{split.ex_date.isoformat()}"
-        mark = self._prices.get(split.symbol)
+        mark = self._price(split.symbol)
         post_split_mark = None if mark is None else divide(mark, ratio)
         for book in self._held_books(split.symbol):
             entry = self._post_split(at, book.strategy_id, split.symbol, ratio, reference)
@@ -406,20 +446,24 @@ class LotPortfolioService:
         ratio: Decimal | None = None,
     ) -> LedgerEntry:
         """Record an entry whose effect on ``book`` is done; move cash and running totals."""
-        entry = LedgerEntry(
-            sequence=len(self._entries) + 1,
-            timestamp=timestamp,
-            type=type,
-            strategy_id=book.strategy_id,
-            symbol=book.symbol,
-            quantity=quantity,
-            price=price,
-            cash_flow=cash_flow,
-            commission=commission,
-            ratio=ratio,
-            position_after=book.quantity,
-            reference=reference,
-            lots_closed=closed,
+        # Every value is valid by construction (checked inputs, the book's own
+        # arithmetic), so the entry is not validated again (see ``FrozenModel.trusted``).
+        entry = LedgerEntry.trusted(
+            {
+                "sequence": len(self._entries) + 1,
+                "timestamp": timestamp,
+                "type": type,
+                "strategy_id": book.strategy_id,
+                "symbol": book.symbol,
+                "quantity": quantity,
+                "price": price,
+                "cash_flow": cash_flow,
+                "commission": commission,
+                "ratio": ratio,
+                "position_after": book.quantity,
+                "reference": reference,
+                "lots_closed": closed,
+            }
         )
         realized = sum((lot.realized_pnl for lot in closed), start=ZERO)
         self._realized += realized
@@ -427,6 +471,7 @@ class LotPortfolioService:
         self._equity = None
         book.cash_flow += cash_flow
         self._entries.append(entry)
+        self._track_open(book)
         return entry
 
     def _restore_marks(self, prices: Mapping[str, Decimal], at: datetime | None) -> None:
@@ -434,33 +479,56 @@ class LotPortfolioService:
             if not _is_positive(price):
                 raise PortfolioError(f"last price of {symbol} must be > 0, got {price}")
         self._prices = dict(prices)
+        self._pending.clear()
         self._marked_at = at
         self._equity = None
 
     # ----------------------------------------------------------------- helpers
 
     def _book(self, strategy_id: str, symbol: str) -> PositionBook:
-        books = self._books.setdefault(symbol, {})
+        books = self._books.get(symbol)
+        if books is None:
+            books = self._books[symbol] = {}
         book = books.get(strategy_id)
         if book is None:
-            book = books[strategy_id] = PositionBook(strategy_id, symbol)
+            # Symbols and, within one, strategies are never removed, so this rank is
+            # the book's place in the order ``_all_books`` yields.
+            rank = (self._symbol_ranks.setdefault(symbol, len(self._symbol_ranks)), len(books))
+            book = books[strategy_id] = PositionBook(strategy_id, symbol, rank)
         return book
+
+    def _track_open(self, book: PositionBook) -> None:
+        """Keep ``book`` in the open books exactly while it has open lots."""
+        ranks = self._open_ranks
+        i = bisect_left(ranks, book.rank)
+        listed = i < len(ranks) and ranks[i] == book.rank
+        if book.lots and not listed:
+            ranks.insert(i, book.rank)
+            self._open_books_list.insert(i, book)
+        elif listed and not book.lots:
+            del ranks[i]
+            del self._open_books_list[i]
 
     def _all_books(self) -> Iterator[PositionBook]:
         for books in self._books.values():
             yield from books.values()
-
-    def _open_books(self) -> Iterator[PositionBook]:
-        return (book for book in self._all_books() if book.lots)
 
     def _held_books(self, symbol: str) -> list[PositionBook]:
         """Books with an open position in ``symbol``, in a fixed (strategy id) order."""
         books = self._books.get(symbol, {})
         return [books[sid] for sid in sorted(books) if books[sid].quantity != 0]
 
+    def _price(self, symbol: str) -> Decimal | None:
+        """The last mark of ``symbol`` as an exact Decimal, converted on first read."""
+        close = self._pending.pop(symbol, None)
+        if close is not None:
+            price = self._prices[symbol] = _decimal(close)
+            return price
+        return self._prices.get(symbol)
+
     def _market_value(self, book: PositionBook) -> Decimal:
         """Quantity at the last mark; a never-marked position is valued at its cost."""
-        price = self._prices.get(book.symbol)
+        price = self._price(book.symbol)
         return book.cost if price is None else book.quantity * price
 
     def _aggregate_position(self, symbol: str, books: Mapping[str, PositionBook]) -> Position:
@@ -476,11 +544,12 @@ class LotPortfolioService:
         market_value = sum(
             (self._market_value(book) for book in books.values() if book.lots), start=ZERO
         )
+        price = self._price(symbol)
         return Position(
             symbol=symbol,
             quantity=quantity,
             average_price=average,
-            market_price=self._prices.get(symbol, average),
+            market_price=average if price is None else price,
             market_value=market_value,
             unrealized_pnl=market_value - cost,
             realized_pnl=sum((book.realized for book in books.values()), start=ZERO),
