@@ -28,12 +28,48 @@ class BarPrices:
     def from_columns(
         cls, open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, i: int
     ) -> BarPrices:
-        return cls(
-            open=to_decimal(open[i]),
-            high=to_decimal(high[i]),
-            low=to_decimal(low[i]),
-            close=to_decimal(close[i]),
-        )
+        """Row ``i`` of the columns; each price becomes its ``to_decimal`` when first read
+        (a market order reads only the open), the same Decimal as if made at once."""
+        return _ColumnBarPrices((open, high, low, close), i)
+
+
+class _ColumnBarPrices(BarPrices):
+    """A ``BarPrices`` read lazily from a slice's columns."""
+
+    __slots__ = ("_columns", "_i", "_made")
+    _columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+    _i: int
+    _made: list[Decimal | None]
+
+    def __init__(
+        self, columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray], i: int
+    ) -> None:
+        object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "_i", i)
+        object.__setattr__(self, "_made", [None, None, None, None])
+
+    def _price(self, k: int) -> Decimal:
+        made = self._made
+        price = made[k]
+        if price is None:
+            price = made[k] = to_decimal(self._columns[k][self._i])
+        return price
+
+    @property
+    def open(self) -> Decimal:
+        return self._price(0)
+
+    @property
+    def high(self) -> Decimal:
+        return self._price(1)
+
+    @property
+    def low(self) -> Decimal:
+        return self._price(2)
+
+    @property
+    def close(self) -> Decimal:
+        return self._price(3)
 
 
 @dataclass(frozen=True, slots=True)

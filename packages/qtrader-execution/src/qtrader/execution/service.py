@@ -25,6 +25,9 @@ from qtrader.models import (
     TimeInForce,
 )
 
+_REQUEST_FIELDS = tuple(OrderRequest.model_fields)
+_NOTHING = ExecutionReport()
+
 
 class SimulatedExecutionService:
     """Matches working orders against bars; implements ``qtrader.models.ExecutionService``.
@@ -95,10 +98,17 @@ class SimulatedExecutionService:
                 f"submit: decision time {at.isoformat()} is before the last processed bars "
                 f"at {self._last_processed.isoformat()}; time cannot run backwards"
             )
+        if not isinstance(request, OrderRequest):
+            raise ExecutionError(f"submit: expected an OrderRequest, got {type(request).__name__}")
         self._order_count += 1
         # Only the request's own fields: an ``Order`` passed back in gets a new id and time.
-        fields = request.model_dump(include=set(OrderRequest.model_fields))
-        order = Order(**fields, id=f"O-{self._order_count:06d}", created_at=at)
+        # They were validated when the request was made, and ``at`` is aware (checked
+        # above), so the order is not validated again (see ``FrozenModel.trusted``).
+        fields = request.__dict__
+        values = {name: fields[name] for name in _REQUEST_FIELDS}
+        values["id"] = f"O-{self._order_count:06d}"
+        values["created_at"] = at
+        order = Order.trusted(values)
         self._book.add(order)
         return order
 
@@ -107,18 +117,13 @@ class SimulatedExecutionService:
         self._observe(at, "cancel")
         if self._book.remove(order_id) is None:
             return None
-        return OrderUpdate(
-            order_id=order_id,
-            status=OrderStatus.CANCELLED,
-            timestamp=at,
-            reason="cancelled on request",
-        )
+        return _update(order_id, OrderStatus.CANCELLED, at, "cancelled on request")
 
     def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]:
         """Working orders (as adjusted by splits), in submission order."""
-        return tuple(
-            w.order for w in self._book if strategy_id is None or w.order.strategy_id == strategy_id
-        )
+        if strategy_id is None:
+            return self._book.orders()
+        return tuple(w.order for w in self._book.of_strategy(strategy_id))
 
     # -- matching ----------------------------------------------------------
 
@@ -132,19 +137,19 @@ class SimulatedExecutionService:
         self._last_processed = bars.timestamp
         self._observe(bars.timestamp, "process")
         if bars.warmup or not len(self._book):
-            return ExecutionReport()
+            return _NOTHING
 
         session = bars.timestamp.date()
         prices: dict[str, BarPrices] = {}
         fills: list[Fill] = []
         updates: list[OrderUpdate] = []
-        for working in self._book:
+        # Only orders whose symbol has a bar now; the others wait for their next one.
+        for working in self._book.of_symbols(bars):
             order = working.order
             if order.created_at >= bars.timestamp:
                 continue  # decided on these bars (or later): not active yet
             i = bars.index(order.symbol)
-            if i is None:
-                continue  # no bar for its symbol now: it waits for the next one
+            assert i is not None  # of_symbols() keeps the symbols that have a bar
             bar = prices.get(order.symbol)
             if bar is None:
                 bar = BarPrices.from_columns(bars.open, bars.high, bars.low, bars.close, i)
@@ -164,14 +169,16 @@ class SimulatedExecutionService:
                 # One bar per session: the active session ends with this bar.
                 self._book.remove(order.id)
                 updates.append(
-                    OrderUpdate(
-                        order_id=order.id,
-                        status=OrderStatus.EXPIRED,
-                        timestamp=bars.timestamp,
-                        reason=f"DAY order not filled in its session {working.active_session}",
+                    _update(
+                        order.id,
+                        OrderStatus.EXPIRED,
+                        bars.timestamp,
+                        f"DAY order not filled in its session {working.active_session}",
                     )
                 )
-        return ExecutionReport(fills=tuple(fills), updates=tuple(updates))
+        if not fills and not updates:
+            return _NOTHING
+        return ExecutionReport.trusted({"fills": tuple(fills), "updates": tuple(updates)})
 
     def _fill(self, working: WorkingOrder, model_price: Decimal, at: datetime) -> Fill:
         order = working.order
@@ -195,16 +202,21 @@ class SimulatedExecutionService:
             )
         working.commission_charged = total
         self._fill_count += 1
-        return Fill(
-            id=f"F-{self._fill_count:06d}",
-            order_id=order.id,
-            strategy_id=order.strategy_id,
-            symbol=order.symbol,
-            side=order.side,
-            quantity=quantity,
-            price=price,
-            commission=commission,
-            timestamp=at,
+        # Valid by construction: the accepted order's fields, a price the fill model took
+        # from a validated bar (moved by slippage of under 100%), a commission checked >= 0,
+        # the bar's aware time. So the fill is not validated again.
+        return Fill.trusted(
+            {
+                "id": f"F-{self._fill_count:06d}",
+                "order_id": order.id,
+                "strategy_id": order.strategy_id,
+                "symbol": order.symbol,
+                "side": order.side,
+                "quantity": quantity,
+                "price": price,
+                "commission": commission,
+                "timestamp": at,
+            }
         )
 
     # -- corporate actions -------------------------------------------------
@@ -231,19 +243,17 @@ class SimulatedExecutionService:
             for working in affected:
                 self._book.remove(working.order.id)
             return tuple(
-                OrderUpdate(
-                    order_id=working.order.id,
-                    status=OrderStatus.CANCELLED,
-                    timestamp=timestamp,
-                    reason=(
-                        f"cancelled by the {action.ratio}-for-1 split of {action.symbol} "
-                        f"effective {action.ex_date} (on_split=cancel)"
-                    ),
+                _update(
+                    working.order.id,
+                    OrderStatus.CANCELLED,
+                    timestamp,
+                    f"cancelled by the {action.ratio}-for-1 split of {action.symbol} "
+                    f"effective {action.ex_date} (on_split=cancel)",
                 )
                 for working in affected
             )
         for working in affected:
-            working.order = _split_adjusted(working.order, action.ratio)
+            self._book.replace(working, _split_adjusted(working.order, action.ratio))
             working.filled_quantity *= action.ratio
         return ()
 
@@ -253,6 +263,13 @@ class SimulatedExecutionService:
     def _observe(at: datetime, call: str) -> None:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ExecutionError(f"{call}: time {at.isoformat()} must be timezone-aware")
+
+
+def _update(order_id: str, status: OrderStatus, at: datetime, reason: str) -> OrderUpdate:
+    """An update of an order the book knew (a non-empty id), at an aware time."""
+    return OrderUpdate.trusted(
+        {"order_id": order_id, "status": status, "timestamp": at, "reason": reason}
+    )
 
 
 def _split_adjusted(order: Order, ratio: Decimal) -> Order:
