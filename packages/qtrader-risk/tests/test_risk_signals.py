@@ -133,3 +133,17 @@ def test_signal_without_price_is_rejected(book: Book) -> None:
     [d] = service.decide([signal(LONG, symbol="MSFT")], book("100000"), {"AAPL": D(1)}, AT)
     assert not d.approved
     assert d.reason.startswith("no usable price for MSFT")
+
+
+def test_decisions_and_sized_orders_are_what_validation_would_build(book: Book) -> None:
+    # Built without validating again (their values are valid by construction): they must
+    # still be exactly the models validation would give, field for field.
+    config = RiskConfig(signal_quantity=D(100), allow_short=False)
+    decisions = decide(config, [signal(LONG), signal(FLAT), signal(SHORT)], book("100000"))
+    for d in decisions:
+        assert RiskDecision.model_validate(d.model_dump()) == d
+        assert repr(RiskDecision(**dict(d))) == repr(d)
+    sized = decisions[0].order
+    assert sized is not None
+    assert sized.model_fields_set == order(Side.BUY, 100).model_fields_set
+    assert [d.approved for d in decisions] == [True, True, False]

@@ -92,14 +92,7 @@ class PreTradeRiskService:
         def reject(reason: str) -> RiskDecision:
             if "quantity_requested" in figures:
                 figures["quantity_approved"] = ZERO
-            return RiskDecision(
-                timestamp=at,
-                intent=intent,
-                order=None,
-                approved=False,
-                reason=reason,
-                figures=figures,
-            )
+            return _decision(at, intent, None, reason, figures, approved=False)
 
         position = batch.strategy_position(intent.strategy_id, intent.symbol)
         figures["position_before"] = position
@@ -110,20 +103,16 @@ class PreTradeRiskService:
             figures["target"] = target
             delta = target - position
             if delta == ZERO:
-                return RiskDecision(
-                    timestamp=at,
-                    intent=intent,
-                    order=None,
-                    approved=True,
-                    reason=ALREADY_AT_TARGET,
-                    figures=figures,
-                )
-            order = OrderRequest(
-                strategy_id=intent.strategy_id,
-                symbol=intent.symbol,
-                side=Side.BUY if delta > ZERO else Side.SELL,
-                quantity=abs(delta),
-                tag=intent.tag,
+                return _decision(at, intent, None, ALREADY_AT_TARGET, figures, approved=True)
+            # From a validated signal and a non-zero delta: valid by construction.
+            order = OrderRequest.trusted(
+                {
+                    "strategy_id": intent.strategy_id,
+                    "symbol": intent.symbol,
+                    "side": Side.BUY if delta > ZERO else Side.SELL,
+                    "quantity": abs(delta),
+                    "tag": intent.tag,
+                }
             )
         else:
             order = intent
@@ -169,14 +158,31 @@ class PreTradeRiskService:
         batch.commit(order, ref)
         figures["quantity_approved"] = order.quantity
         figures["position_after"] = position + order.signed_quantity
-        return RiskDecision(
-            timestamp=at,
-            intent=intent,
-            order=order,
-            approved=True,
-            reason="; ".join(resizes),
-            figures=figures,
-        )
+        return _decision(at, intent, order, "; ".join(resizes), figures, approved=True)
+
+
+def _decision(
+    at: datetime,
+    intent: Intent,
+    order: OrderRequest | None,
+    reason: str,
+    figures: dict[str, Decimal],
+    *,
+    approved: bool,
+) -> RiskDecision:
+    """A decision on a validated intent, made of values valid by construction: ``at`` is
+    aware (``decide`` checks it), an approved order is the intent or a positive resize
+    of it, and a rejection carries no order. So it is not validated again."""
+    return RiskDecision.trusted(
+        {
+            "timestamp": at,
+            "intent": intent,
+            "order": order,
+            "approved": approved,
+            "reason": reason,
+            "figures": figures,
+        }
+    )
 
 
 def _no_price(order: Order) -> Decimal:
