@@ -6,6 +6,7 @@ Data (open, close) for AAA, worked by hand below:
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from decimal import Decimal
 
@@ -283,3 +284,25 @@ def test_two_runs_give_identical_results() -> None:
         return (result.fills, result.equity, result.orders)
 
     assert run() == run()
+
+
+def test_a_run_restores_the_garbage_collector_even_when_it_fails() -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+
+    def look(ctx: StrategyContext) -> None:
+        seen.append(gc.get_threshold())
+
+    engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(look))
+    engine.run()
+    assert seen[0][0] == 10_000  # fewer collections while the run allocates its records
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+    def crash(ctx: StrategyContext) -> None:
+        raise RuntimeError("a bug in the strategy")
+
+    engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(crash))
+    with pytest.raises(RuntimeError, match="a bug"):
+        engine.run()
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)

@@ -14,8 +14,10 @@ At each timestamp T, in this fixed order:
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 
 from qtrader.engine.clock import SimulationClock
@@ -51,6 +53,30 @@ APPLICABLE_ACTIONS: dict[PriceAdjustment, tuple[type[Split | CashDividend], ...]
     PriceAdjustment.SPLIT_ADJUSTED: (CashDividend,),
     PriceAdjustment.TOTAL_RETURN: (),
 }
+
+
+GC_THRESHOLD = 10_000
+"""Allocations between young-generation collections during a run (Python's default: 700)."""
+
+
+@contextmanager
+def _long_lived_run() -> Iterator[None]:
+    """Fewer garbage collections during a run, restored afterwards.
+
+    A backtest allocates many small records (orders, fills, ledger entries) that live to
+    the end and never form cycles; with the default threshold the collector rescans them
+    over and over (about 0.5 s of a 100 x 5,000 run). What exists before the loop is
+    frozen out of collection altogether. Results do not depend on when collection runs.
+    """
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class BacktestEngine:
@@ -95,9 +121,10 @@ class BacktestEngine:
             warmup_bars=self._config.warmup_bars,
         )
         last: BarSlice | None = None
-        for bars in self._data.stream(request):
-            self._step(bars, applicable)
-            last = bars
+        with _long_lived_run():
+            for bars in self._data.stream(request):
+                self._step(bars, applicable)
+                last = bars
         if last is None or not self._started:
             raise EngineError(
                 f"no bars for {list(self._config.symbols)} between "
