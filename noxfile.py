@@ -8,6 +8,7 @@ what that distribution declares: an undeclared dependency fails its tests.
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -93,6 +94,7 @@ def wheels(session: nox.Session) -> None:
     """Build one wheel per distribution and install single wheels into empty environments:
     qtrader-models alone imports; qtrader-data pulls in models and no other service."""
     dist = session.create_tmp() + "/dist"
+    shutil.rmtree(dist, ignore_errors=True)  # wheels of an earlier run would be counted too
     session.run("uv", "build", "--all-packages", "--wheel", "-o", dist, "--no-create-gitignore",
                 external=True)  # fmt: skip
     built = sorted(name.split("-")[0] for name in os.listdir(dist) if name.endswith(".whl"))

@@ -3,6 +3,7 @@ the same; strategies load by built-in name, module path or file path."""
 
 from __future__ import annotations
 
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -140,4 +141,6 @@ def test_risk_preset_with_overrides(tiny: Path) -> None:
 def test_package_versions_cover_every_distribution() -> None:
     versions = boot.package_versions()
     assert set(versions) == set(boot.DISTRIBUTIONS)
-    assert versions["qtrader-models"] == "0.1.0"
+    root = Path(__file__).resolve().parents[3]
+    with (root / "packages" / "qtrader-models" / "pyproject.toml").open("rb") as f:
+        assert versions["qtrader-models"] == tomllib.load(f)["project"]["version"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,9 @@ def test_two_runs_write_byte_identical_files(tiny: Path) -> None:
 def test_resolved_config_records_versions(tiny: Path) -> None:
     backtest(tiny / "config.yaml", tiny / "out")
     text = (tiny / "out" / "config.yaml").read_text()
-    assert "qtrader-engine: 0.1.0" in text
+    root = Path(__file__).resolve().parents[3]
+    with (root / "packages" / "qtrader-engine" / "pyproject.toml").open("rb") as f:
+        assert f"qtrader-engine: {tomllib.load(f)['project']['version']}" in text
     assert "sma_crossover" in text
 
 
