@@ -256,3 +256,54 @@ def test_through_the_engine_nothing_after_t_and_splits_point_in_time() -> None:
         ([[5.5, 6.0, 6.5], [None, 21.0, 23.0]], [3, 2], [True, False]),
         ([[6.0, 6.5, 7.0], [21.0, 23.0, 25.0]], [3, 3], [True, True]),
     ]
+
+
+def test_slices_in_universe_order_and_in_another_order_give_the_same_history() -> None:
+    # Three days of full slices for (AAA, BBB): closes AAA 1, 2, 3 and BBB 10, 20, 30
+    # (opens = closes). A slice in universe order is written as one row of the block, one
+    # listing BBB first is scattered; both must store the same values, also across the
+    # block's growth (capacity 1 -> 2 -> 4).
+    full = daily_slices(
+        DAYS[:3],
+        {
+            "AAA": [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)],
+            "BBB": [(10.0, 10.0), (20.0, 20.0), (30.0, 30.0)],
+        },
+    )
+    in_order = BarHistory(("AAA", "BBB"), capacity=1)
+    reordered = BarHistory(("AAA", "BBB"), capacity=1)
+    for bars in full:
+        assert bars.symbols == ("AAA", "BBB")
+        in_order.append(bars)
+        flipped = BarSlice(
+            timestamp=bars.timestamp,
+            opened_at=bars.opened_at,
+            symbols=("BBB", "AAA"),
+            open=bars.open[::-1],
+            high=bars.high[::-1],
+            low=bars.low[::-1],
+            close=bars.close[::-1],
+            volume=bars.volume[::-1],
+        )
+        reordered.append(flipped)
+        assert reordered.present(flipped.symbols).tolist() == [True, True]
+    for history in (in_order, reordered):
+        values, counts = history.last_all("close", 2)
+        assert values.tolist() == [[2.0, 3.0], [20.0, 30.0]]
+        assert values.flags.c_contiguous
+        assert counts.tolist() == [2, 2]
+        assert history.last("BBB", "open", 5).tolist() == [10.0, 20.0, 30.0]
+    assert in_order.present(("AAA", "BBB")).tolist() == [True, True]
+
+
+def test_a_full_slice_after_a_partial_one_keeps_each_symbol_s_own_length() -> None:
+    # Day 1 only AAA (close 1), day 2 both (AAA 2, BBB 20): AAA has 2 bars, BBB 1, so
+    # the last 2 closes are AAA [1, 2] and BBB [NaN, 20] (right-aligned, NaN-padded).
+    days = daily_slices(DAYS[:2], {"AAA": [(1.0, 1.0), (2.0, 2.0)], "BBB": [None, (20.0, 20.0)]})
+    history = BarHistory(("AAA", "BBB"), capacity=1)
+    for bars in days:
+        history.append(bars)
+    values, counts = history.last_all("close", 2)
+    assert np.array_equal(values, [[1.0, 2.0], [NAN, 20.0]], equal_nan=True)
+    assert counts.tolist() == [2, 1]
+    assert (history.length("AAA"), history.length("BBB")) == (2, 1)

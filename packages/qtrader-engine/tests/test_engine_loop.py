@@ -7,12 +7,14 @@ Data (open, close) for AAA, worked by hand below:
 from __future__ import annotations
 
 import gc
-from datetime import date
+import weakref
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from qtrader.engine import BacktestEngine, EngineConfig, EngineError
+from qtrader.engine.engine import SETTLE_EVERY
 from qtrader.models import (
     BarSlice,
     CashDividend,
@@ -306,3 +308,35 @@ def test_a_run_restores_the_garbage_collector_even_when_it_fails() -> None:
     with pytest.raises(RuntimeError, match="a bug"):
         engine.run()
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+
+
+def test_every_few_bars_the_run_frees_cycles_and_freezes_what_survived() -> None:
+    # A strategy that leaves one unreachable cycle behind per bar. After the settlement at
+    # bar SETTLE_EVERY the first bars' cycles are gone (collected, not frozen), and more
+    # objects are frozen than at bar 1; after the run nothing stays frozen.
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(SETTLE_EVERY + 2)]
+    cycles: list[weakref.ref[object]] = []
+    frozen: list[int] = []
+
+    class Node:
+        partner: object
+
+    def leave_a_cycle(ctx: StrategyContext) -> None:
+        node = Node()
+        node.partner = node
+        cycles.append(weakref.ref(node))
+        frozen.append(gc.get_freeze_count())
+
+    engine = BacktestEngine(
+        EngineConfig(start=days[0], end=days[-1], symbols=("AAA",)),
+        data=FakeDataService(daily_slices(days, {"AAA": [(10.0, 10.0)] * len(days)})),
+        portfolio=FakePortfolioService(Decimal(1000)),
+        execution=FakeExecutionService(),
+        risk=FakeRiskService(),
+        strategies={"s1": ScriptedStrategy(leave_a_cycle)},
+    )
+    engine.run()
+    assert len(cycles) == SETTLE_EVERY + 2
+    assert cycles[0]() is None
+    assert frozen[SETTLE_EVERY] > frozen[0]  # bar SETTLE_EVERY + 1, after the settlement
+    assert gc.get_freeze_count() == 0

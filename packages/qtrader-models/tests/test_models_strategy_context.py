@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from qtrader.models import OrderType, Side, SignalDirection, StrategyContext, TimeInForce
+from qtrader.models import Order, OrderType, Side, SignalDirection, StrategyContext, TimeInForce
 from qtrader.models.testing import FakeStrategyContext, daily_slices, ny_close
 
 DAYS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
@@ -83,6 +83,31 @@ def test_targets_count_position_working_and_pending_orders() -> None:
         (Side.BUY, D(10)),
         (Side.BUY, D(60)),
         (Side.SELL, D(100)),
+    ]
+
+
+def test_targets_count_only_the_working_orders_of_their_symbol() -> None:
+    ctx = context()
+    at = ny_close(DAYS[0])
+    ctx.working = [
+        Order(
+            id="O-1", strategy_id="test", symbol="AAA", side=Side.BUY, quantity=D(25), created_at=at
+        ),
+        Order(
+            id="O-2", strategy_id="test", symbol="BBB", side=Side.BUY, quantity=D(7), created_at=at
+        ),
+        Order(
+            id="O-3", strategy_id="test", symbol="AAA", side=Side.SELL, quantity=D(5), created_at=at
+        ),
+    ]
+    ctx.sell("BBB", 1)  # asked for another symbol: not counted for AAA
+    # AAA: nothing held, working +25 - 5 = +20; target 50 -> buy 30.
+    # BBB: working +7, asked -1 -> 6 committed; target 6 -> nothing.
+    ctx.order_target_quantity("AAA", 50)
+    ctx.order_target_quantity("BBB", 6)
+    assert [(o.symbol, o.side, o.quantity) for o in ctx.orders] == [
+        ("BBB", Side.SELL, D(1)),
+        ("AAA", Side.BUY, D(30)),
     ]
 
 

@@ -41,6 +41,7 @@ class EngineStrategyContext(OrderHelpers):
     ) -> None:
         self._strategy_id = strategy_id
         self._symbols = symbols
+        self._universe = frozenset(symbols)  # for membership tests of every order
         self._history = history
         self._portfolio = portfolio
         self._execution = execution
@@ -133,6 +134,11 @@ class EngineStrategyContext(OrderHelpers):
 
     def cancel(self, order_id: str) -> None:
         self._cancels.append(order_id)
+
+    def _check_symbol(self, symbol: str) -> None:
+        # What ``OrderHelpers`` checks, with a set instead of a scan of the universe.
+        if symbol not in self._universe:
+            super()._check_symbol(symbol)
 
     # -- the primitives OrderHelpers builds on ---------------------------------
     def _ask(self, intent: Intent) -> None:

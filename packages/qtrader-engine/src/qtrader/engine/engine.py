@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -58,22 +58,33 @@ APPLICABLE_ACTIONS: dict[PriceAdjustment, tuple[type[Split | CashDividend], ...]
 GC_THRESHOLD = 10_000
 """Allocations between young-generation collections during a run (Python's default: 700)."""
 
+SETTLE_EVERY = 64
+"""Bars between two settlements of the heap during a run (see ``_long_lived_run``)."""
+
 
 @contextmanager
-def _long_lived_run() -> Iterator[None]:
-    """Fewer garbage collections during a run, restored afterwards.
+def _long_lived_run() -> Iterator[Callable[[], None]]:
+    """Fewer garbage collections during a run, restored afterwards; yields ``settle``.
 
     A backtest allocates many small records (orders, fills, ledger entries) that live to
-    the end and never form cycles; with the default threshold the collector rescans them
-    over and over (about 0.5 s of a 100 x 5,000 run). What exists before the loop is
-    frozen out of collection altogether. Results do not depend on when collection runs.
+    the end and never form cycles (a 100 x 5,000 run makes none); with the default
+    threshold the collector rescans them over and over (about 0.5 s of such a run). What
+    exists before the loop is frozen out of collection altogether, and ``settle`` (the
+    engine calls it every ``SETTLE_EVERY`` bars) does the same for what was made since:
+    one collection, which frees any cycle those bars left behind, then the survivors are
+    frozen, so later collections scan only newer objects (this saves about 0.15 s of
+    such a run). Results do not depend on when collection runs.
     """
     threshold = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
+
+    def settle() -> None:
+        gc.collect()
+        gc.freeze()
+
+    settle()
     gc.set_threshold(GC_THRESHOLD, *threshold[1:])
     try:
-        yield
+        yield settle
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
@@ -121,10 +132,12 @@ class BacktestEngine:
             warmup_bars=self._config.warmup_bars,
         )
         last: BarSlice | None = None
-        with _long_lived_run():
-            for bars in self._data.stream(request):
+        with _long_lived_run() as settle:
+            for count, bars in enumerate(self._data.stream(request), start=1):
                 self._step(bars, applicable)
                 last = bars
+                if count % SETTLE_EVERY == 0:
+                    settle()
         if last is None or not self._started:
             raise EngineError(
                 f"no bars for {list(self._config.symbols)} between "
@@ -151,9 +164,12 @@ class BacktestEngine:
                 self._history.apply_split(action.symbol, float(action.ratio))
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
-        for fill in report.fills:  # (3)
-            self._portfolio.apply_fill(fill)
-            self._recorder.fill(fill)
+        fills = report.fills
+        if fills:  # (3)
+            apply_fill, record_fill = self._portfolio.apply_fill, self._recorder.fill
+            for fill in fills:
+                apply_fill(fill)
+                record_fill(fill)
         self._portfolio.mark(bars)
         self._history.append(bars)
         for ctx in self._contexts.values():
@@ -181,12 +197,15 @@ class BacktestEngine:
             return
         working = self._execution.open_orders()
         prices: dict[str, Decimal] = {}
-        for symbol in {*(i.symbol for i in intents), *(o.symbol for o in working)}:
-            price = self._view.last_price(symbol)
+        last_price = self._view.last_price
+        for symbol in {*[i.symbol for i in intents], *[o.symbol for o in working]}:
+            price = last_price(symbol)
             if price is not None:
                 prices[symbol] = price
         decisions = self._risk.decide(intents, self._view, prices, bars.timestamp, working)
+        record_decision, record_order = self._recorder.decision, self._recorder.order
+        submit = self._execution.submit
         for decision in decisions:  # (5)
-            self._recorder.decision(decision)
+            record_decision(decision)
             if decision.order is not None:  # (6)
-                self._recorder.order(self._execution.submit(decision.order, bars.timestamp))
+                record_order(submit(decision.order, bars.timestamp))

@@ -1,9 +1,10 @@
 """Columnar bar history per symbol, appended once per timestamp.
 
-Storage is one ``(fields, symbols, capacity)`` float64 block; a symbol's series
-is contiguous, so ``history()`` returns a read-only *view* of the last n
-values: no copy of the whole history at each bar. Symbols that skip a
-timestamp simply do not advance.
+Storage is one ``(fields, capacity, symbols)`` float64 block: a slice of every
+symbol is one contiguous row, so appending it is a plain write. ``history()``
+returns a read-only *view* of the last n values of one symbol (strided, no copy
+of the whole history at each bar). Symbols that skip a timestamp simply do not
+advance.
 
 History is split-adjusted *as of now*: when a split takes effect the engine calls
 ``apply_split`` before appending that day's bars, so prices before the ex-date
@@ -37,12 +38,13 @@ class BarHistory:
     def __init__(self, symbols: tuple[str, ...], capacity: int = 256) -> None:
         self._universe = tuple(symbols)
         self._symbols = {s: i for i, s in enumerate(symbols)}
-        self._data = np.full((len(PRICE_FIELDS), len(symbols), max(capacity, 1)), np.nan)
+        # Uninitialised: only cells below a symbol's length are ever read (see _reserve).
+        self._data = np.empty((len(PRICE_FIELDS), max(capacity, 1), len(symbols)))
         self._lengths = np.zeros(len(symbols), dtype=np.int64)
         # The common length when every symbol has as many bars (the usual case: one
-        # contiguous column range serves all symbols), else None.
+        # range of rows serves all symbols), else None.
         self._uniform: int | None = 0
-        self._all_rows = np.arange(len(symbols), dtype=np.int64)[:, None]
+        self._every_row = np.arange(len(symbols), dtype=np.int64)[:, None]
         # Consecutive slices almost always carry the same symbols: remember only the last
         # mapping, so memory does not grow with the number of bars.
         self._last_symbols: tuple[str, ...] | None = None
@@ -60,21 +62,42 @@ class BarHistory:
         return self._last_rows
 
     def append(self, bars: BarSlice) -> None:
+        if self._uniform is not None and bars.symbols == self._universe:
+            # The usual slice: every symbol, in universe order, all at the same length.
+            # One contiguous row of the block per field takes it (no scatter).
+            end = self._uniform
+            self._reserve(end + 1)
+            data = self._data
+            for name, f in _FIELD_INDEX.items():
+                data[f, end] = getattr(bars, name)
+            self._lengths += 1
+            self._uniform = end + 1
+            return
         rows = self._rows(bars.symbols)
-        cols = self._lengths[rows]
-        if len(cols) and int(cols.max()) >= self._data.shape[2]:
-            grown = np.full(
-                (self._data.shape[0], self._data.shape[1], self._data.shape[2] * 2), np.nan
-            )
-            grown[:, :, : self._data.shape[2]] = self._data
-            self._data = grown
+        positions = self._lengths[rows]  # where each symbol's next value goes
+        if len(positions):
+            self._reserve(int(positions.max()) + 1)
         for name, f in _FIELD_INDEX.items():
-            self._data[f, rows, cols] = getattr(bars, name)
-        self._lengths[rows] = cols + 1
+            self._data[f, positions, rows] = getattr(bars, name)
+        self._lengths[rows] = positions + 1
         if self._uniform is not None and self._last_full:
             self._uniform += 1
         else:
             self._uniform = _common_length(self._lengths)
+
+    def _reserve(self, length: int) -> None:
+        """Room for ``length`` values per symbol, doubling the block when it is short.
+
+        The new rows are left uninitialised: a cell at or past its symbol's length is
+        never read (``last``/``last_all`` read below the lengths, NaN-padding in the copy),
+        and the pages stay unmapped until bars are written there.
+        """
+        fields, capacity, symbols = self._data.shape
+        if length <= capacity:
+            return
+        grown = np.empty((fields, max(length, capacity * 2), symbols))
+        grown[:, :capacity] = self._data
+        self._data = grown
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -83,6 +106,8 @@ class BarHistory:
 
     def present(self, symbols: tuple[str, ...]) -> BoolArray:
         """Mask over the universe (row order): which of it are in ``symbols``."""
+        if symbols == self._universe:
+            return np.ones(len(self._lengths), dtype=np.bool_)
         mask = np.zeros(len(self._lengths), dtype=np.bool_)
         mask[self._rows(symbols)] = True
         return mask
@@ -95,8 +120,8 @@ class BarHistory:
         row = self._row(symbol)
         end = int(self._lengths[row])
         volume = _FIELD_INDEX["volume"]
-        self._data[:volume, row, :end] /= ratio
-        self._data[volume, row, :end] *= ratio
+        self._data[:volume, :end, row] /= ratio
+        self._data[volume, :end, row] *= ratio
 
     def length(self, symbol: str) -> int:
         return int(self._lengths[self._row(symbol)])
@@ -123,12 +148,13 @@ class BarHistory:
         f = self._check(field, n)
         end = self._uniform
         if end is not None and end >= n:
-            # Every symbol has the same number of bars: one basic slice, copied.
-            values = self._data[f, :, end - n : end].copy()
+            # Every symbol has the same number of bars: one basic slice, copied into
+            # symbol rows (``copy`` lays the transposed block out C-contiguously).
+            values = self._data[f, end - n : end].T.copy()
             return values, np.full(len(self._lengths), n, dtype=np.int64)
         cols = self._lengths[:, None] + np.arange(-n, 0, dtype=np.int64)
         missing = cols < 0
-        values = self._data[f, self._all_rows, np.maximum(cols, 0)]
+        values = self._data[f, np.maximum(cols, 0), self._every_row]
         values[missing] = np.nan
         return values, np.minimum(self._lengths, n)
 
@@ -136,6 +162,6 @@ class BarHistory:
         f = self._check(field, n)
         row = self._row(symbol)
         end = int(self._lengths[row])
-        view = self._data[f, row, max(0, end - n) : end]
+        view = self._data[f, max(0, end - n) : end, row]
         view.flags.writeable = False
         return view

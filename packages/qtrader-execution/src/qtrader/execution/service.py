@@ -105,7 +105,10 @@ class SimulatedExecutionService:
         # They were validated when the request was made, and ``at`` is aware (checked
         # above), so the order is not validated again (see ``FrozenModel.trusted``).
         fields = request.__dict__
-        values = {name: fields[name] for name in _REQUEST_FIELDS}
+        if type(request) is OrderRequest:
+            values = dict(fields)  # exactly its fields, in declaration order
+        else:
+            values = {name: fields[name] for name in _REQUEST_FIELDS}
         values["id"] = f"O-{self._order_count:06d}"
         values["created_at"] = at
         order = Order.trusted(values)
@@ -139,40 +142,45 @@ class SimulatedExecutionService:
         if bars.warmup or not len(self._book):
             return _NOTHING
 
-        session = bars.timestamp.date()
+        timestamp = bars.timestamp
+        session = timestamp.date()
+        column_index = bars.index
+        match_order = self._fill_model.match
+        book = self._book
         prices: dict[str, BarPrices] = {}
         fills: list[Fill] = []
         updates: list[OrderUpdate] = []
         # Only orders whose symbol has a bar now; the others wait for their next one.
-        for working in self._book.of_symbols(bars):
+        for working in book.of_symbols(bars):
             order = working.order
-            if order.created_at >= bars.timestamp:
+            if order.created_at >= timestamp:
                 continue  # decided on these bars (or later): not active yet
-            i = bars.index(order.symbol)
-            assert i is not None  # of_symbols() keeps the symbols that have a bar
-            bar = prices.get(order.symbol)
+            symbol = order.symbol
+            bar = prices.get(symbol)
             if bar is None:
+                i = column_index(symbol)
+                assert i is not None  # of_symbols() keeps the symbols that have a bar
                 bar = BarPrices.from_columns(bars.open, bars.high, bars.low, bars.close, i)
-                prices[order.symbol] = bar
+                prices[symbol] = bar
             if working.active_session is None:
                 working.active_session = session
 
-            match = self._fill_model.match(order, working.triggered, bar)
+            match = match_order(order, working.triggered, bar)
             working.triggered = match.triggered
             if match.price is not None:
-                stamp = bars.opened_at if match.at_open else bars.timestamp
+                stamp = bars.opened_at if match.at_open else timestamp
                 fills.append(self._fill(working, match.price, stamp))
                 if working.remaining <= 0:
-                    self._book.remove(order.id)
+                    book.remove(order.id)
                     continue
             if order.time_in_force is TimeInForce.DAY:
                 # One bar per session: the active session ends with this bar.
-                self._book.remove(order.id)
+                book.remove(order.id)
                 updates.append(
                     _update(
                         order.id,
                         OrderStatus.EXPIRED,
-                        bars.timestamp,
+                        timestamp,
                         f"DAY order not filled in its session {working.active_session}",
                     )
                 )

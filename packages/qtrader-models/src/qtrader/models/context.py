@@ -79,13 +79,16 @@ class OrderHelpers(ABC):
     def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
         """Order the difference between ``target`` and what is already committed:
         position, orders still working, and orders asked for in this bar."""
-        working = (o.signed_quantity for o in self.open_orders() if o.symbol == symbol)
-        asked = (
-            i.signed_quantity
-            for i in self._asked()
-            if isinstance(i, OrderRequest) and i.symbol == symbol
-        )
-        committed = self.position(symbol) + sum(working, start=ZERO) + sum(asked, start=ZERO)
+        # The sums ``sum(..., start=ZERO)`` would make, in the same order, without generators.
+        working = ZERO
+        for order in self.open_orders():
+            if order.symbol == symbol:
+                working += order.signed_quantity
+        asked = ZERO
+        for intent in self._asked():
+            if isinstance(intent, OrderRequest) and intent.symbol == symbol:
+                asked += intent.signed_quantity
+        committed = self.position(symbol) + working + asked
         delta = Decimal(target) - committed
         if delta > 0:
             self.buy(symbol, delta)

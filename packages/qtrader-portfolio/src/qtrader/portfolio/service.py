@@ -45,6 +45,29 @@ def _whole_part(quantity: Decimal) -> Decimal:
     return quantity.to_integral_value(rounding=ROUND_DOWN)
 
 
+def _refuse_bad_fill(fill: Fill) -> None:
+    """Raise ``PortfolioError`` for the first problem of a fill that failed the checks of
+    ``apply_fill`` (the model normally guarantees them; ``model_construct`` does not)."""
+    for name in ("id", "strategy_id", "symbol"):
+        value = getattr(fill, name)
+        if not isinstance(value, str) or not value:
+            raise PortfolioError(f"fill {fill.id!r}: {name} must be a non-empty string")
+    if not isinstance(fill.timestamp, datetime) or fill.timestamp.tzinfo is None:
+        raise PortfolioError(
+            f"fill {fill.id!r} ({fill.symbol}): timestamp must be timezone-aware, "
+            f"got {fill.timestamp!r}"
+        )
+    for name in ("quantity", "price"):
+        if not _is_positive(getattr(fill, name)):
+            raise PortfolioError(
+                f"fill {fill.id!r} ({fill.symbol}): {name} must be a positive finite "
+                f"number, got {getattr(fill, name)}"
+            )
+    raise PortfolioError(
+        f"fill {fill.id!r} ({fill.symbol}): commission must be >= 0, got {fill.commission}"
+    )
+
+
 class LotPortfolioService:
     """Positions as lots per (strategy, symbol), cash as an exact ledger, P&L by strategy.
 
@@ -96,14 +119,15 @@ class LotPortfolioService:
         if self._equity is None:
             # ``_market_value`` of each open book, inlined (this runs every bar): the
             # same additions, in the same order, as ``sum(..., start=ZERO)``.
-            pending, prices = self._pending, self._prices
+            # ``_decimal`` is inlined too: one call less per held symbol and bar.
+            take_pending, prices = self._pending.pop, self._prices
             total = ZERO
             for book in self._open_books_list:
                 symbol = book.symbol
-                close = pending.pop(symbol, None)
+                close = take_pending(symbol, None)
                 price: Decimal | None
                 if close is not None:
-                    price = prices[symbol] = _decimal(close)
+                    price = prices[symbol] = Decimal(repr(close))
                 else:
                     price = prices.get(symbol)
                 total += book.cost if price is None else book.quantity * price
@@ -218,33 +242,38 @@ class LotPortfolioService:
         the state untouched (the model normally guarantees these; a fill built
         with ``model_construct`` does not).
         """
-        for name in ("id", "strategy_id", "symbol"):
-            value = getattr(fill, name)
-            if not isinstance(value, str) or not value:
-                raise PortfolioError(f"fill {fill.id!r}: {name} must be a non-empty string")
-        if not isinstance(fill.timestamp, datetime) or fill.timestamp.tzinfo is None:
-            raise PortfolioError(
-                f"fill {fill.id!r} ({fill.symbol}): timestamp must be timezone-aware, "
-                f"got {fill.timestamp!r}"
-            )
-        for name in ("quantity", "price"):
-            if not _is_positive(getattr(fill, name)):
-                raise PortfolioError(
-                    f"fill {fill.id!r} ({fill.symbol}): {name} must be a positive finite "
-                    f"number, got {getattr(fill, name)}"
-                )
-        if not (fill.commission.is_finite() and fill.commission >= 0):
-            raise PortfolioError(
-                f"fill {fill.id!r} ({fill.symbol}): commission must be >= 0, got {fill.commission}"
-            )
-        self._post_fill(
+        fill_id, strategy_id, symbol = fill.id, fill.strategy_id, fill.symbol
+        timestamp, quantity, price, commission = (
             fill.timestamp,
-            fill.strategy_id,
-            fill.symbol,
-            fill.signed_quantity,
+            fill.quantity,
             fill.price,
             fill.commission,
-            fill.id,
+        )
+        # Every check of ``_refuse_bad_fill`` in one expression: a valid fill (the usual
+        # case) costs one pass; an invalid one is then described by the first check it fails.
+        if not (
+            isinstance(fill_id, str)
+            and fill_id
+            and isinstance(strategy_id, str)
+            and strategy_id
+            and isinstance(symbol, str)
+            and symbol
+            and isinstance(timestamp, datetime)
+            and timestamp.tzinfo is not None
+            and _is_positive(quantity)
+            and _is_positive(price)
+            and commission.is_finite()
+            and commission >= 0
+        ):
+            _refuse_bad_fill(fill)
+        self._post_fill(
+            timestamp,
+            strategy_id,
+            symbol,
+            quantity * fill.side.sign,
+            price,
+            commission,
+            fill_id,
         )
 
     def apply_action(self, action: Split | CashDividend, timestamp: datetime) -> None:
@@ -338,15 +367,19 @@ class LotPortfolioService:
     ) -> LedgerEntry:
         if fill_id in self._fill_ids:
             raise PortfolioError(f"fill {fill_id!r} ({symbol}) was already applied")
-        held = self.position(symbol, strategy_id)
-        after = held + quantity
-        if not self._config.allow_short and quantity < 0 and after < 0:
-            raise PortfolioError(
-                f"fill {fill_id!r}: strategy {strategy_id!r} sells {-quantity} {symbol} "
-                f"holding {held}, which would leave it short {-after}; shorting is not "
-                f"allowed (allow_short=False)"
-            )
-        book = self._book(strategy_id, symbol)
+        books = self._books.get(symbol)
+        book = None if books is None else books.get(strategy_id)
+        if not self._config.allow_short and quantity < 0:
+            held = ZERO if book is None else book.quantity
+            after = held + quantity
+            if after < 0:
+                raise PortfolioError(
+                    f"fill {fill_id!r}: strategy {strategy_id!r} sells {-quantity} {symbol} "
+                    f"holding {held}, which would leave it short {-after}; shorting is not "
+                    f"allowed (allow_short=False)"
+                )
+        if book is None:
+            book = self._book(strategy_id, symbol)
         sequence = len(self._entries) + 1
         closed = book.trade(quantity, price, commission, fill_id, at, sequence, self._matcher)
         book.commissions += commission
@@ -465,7 +498,9 @@ class LotPortfolioService:
                 "lots_closed": closed,
             }
         )
-        realized = sum((lot.realized_pnl for lot in closed), start=ZERO)
+        realized = ZERO  # what ``sum(..., start=ZERO)`` adds, without a generator
+        for lot in closed:
+            realized += lot.realized_pnl
         self._realized += realized
         self._cash += cash_flow
         self._equity = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -72,7 +73,7 @@ class PreTradeRiskService:
                 batch.commit(working, _no_price(working))
         decisions = []
         for index, intent in enumerate(intents):
-            if not isinstance(intent, OrderRequest | Signal):
+            if not isinstance(intent, (OrderRequest, Signal)):
                 raise RiskError(
                     f"intent #{index} is a {type(intent).__name__}, "
                     "expected an OrderRequest or a Signal"
@@ -88,18 +89,12 @@ class PreTradeRiskService:
         at: datetime,
     ) -> RiskDecision:
         figures: dict[str, Decimal] = {}
-
-        def reject(reason: str) -> RiskDecision:
-            if "quantity_requested" in figures:
-                figures["quantity_approved"] = ZERO
-            return _decision(at, intent, None, reason, figures, approved=False)
-
         position = batch.strategy_position(intent.strategy_id, intent.symbol)
         figures["position_before"] = position
         if isinstance(intent, Signal):
             target = self._sizer.target(intent)
             if target is None:
-                return reject(NO_SIZING)
+                return _rejection(at, intent, NO_SIZING, figures)
             figures["target"] = target
             delta = target - position
             if delta == ZERO:
@@ -121,44 +116,62 @@ class PreTradeRiskService:
         if price is None or not usable_price(price):
             # Never guess a price: an order that cannot be valued cannot be checked.
             shown = "none" if price is None else str(price)
-            return reject(
-                f"no usable price for {order.symbol} (got {shown}); cannot value the order"
+            return _rejection(
+                at,
+                intent,
+                f"no usable price for {order.symbol} (got {shown}); cannot value the order",
+                figures,
             )
         ref = reference_price(order, price)
         figures["price"] = price
         if ref != price:
             figures["reference_price"] = ref
-        figures["equity"] = batch.equity
+        equity = batch.equity
+        figures["equity"] = equity
         figures["quantity_requested"] = order.quantity
 
         resizes = []
-        for limit in self._limits:
-            verdict = limit.check(
-                OrderCheck(
-                    order=order,
-                    price=price,
-                    reference_price=ref,
-                    strategy_position=position,
-                    account_position=batch.account_position(order.symbol),
-                    cash=batch.cash,
-                    committed_cash=batch.committed_cash,
-                    equity=batch.equity,
-                )
+        if self._limits:
+            # What the limits see does not change while they run (the batch changes only
+            # at ``commit``), except the order when one of them resizes it.
+            check = OrderCheck(
+                order=order,
+                price=price,
+                reference_price=ref,
+                strategy_position=position,
+                account_position=batch.account_position(order.symbol),
+                cash=batch.cash,
+                committed_cash=batch.committed_cash,
+                equity=equity,
             )
-            figures.update(verdict.figures)
-            if not verdict.breached:
-                continue
-            if self._config.on_breach == "reject":
-                return reject(verdict.reason)
-            if verdict.fit <= ZERO:
-                return reject(f"{verdict.reason}; no quantity fits")
-            resizes.append(f"{verdict.reason}; resized {fmt(order.quantity)} to {fmt(verdict.fit)}")
-            order = order.model_copy(update={"quantity": verdict.fit})
+            for limit in self._limits:
+                verdict = limit.check(check)
+                figures.update(verdict.figures)
+                if not verdict.breached:
+                    continue
+                if self._config.on_breach == "reject":
+                    return _rejection(at, intent, verdict.reason, figures)
+                if verdict.fit <= ZERO:
+                    return _rejection(at, intent, f"{verdict.reason}; no quantity fits", figures)
+                resizes.append(
+                    f"{verdict.reason}; resized {fmt(order.quantity)} to {fmt(verdict.fit)}"
+                )
+                order = order.model_copy(update={"quantity": verdict.fit})
+                check = replace(check, order=order)
 
         batch.commit(order, ref)
         figures["quantity_approved"] = order.quantity
         figures["position_after"] = position + order.signed_quantity
         return _decision(at, intent, order, "; ".join(resizes), figures, approved=True)
+
+
+def _rejection(
+    at: datetime, intent: Intent, reason: str, figures: dict[str, Decimal]
+) -> RiskDecision:
+    """A rejection: an order that was sized and checked is approved for zero shares."""
+    if "quantity_requested" in figures:
+        figures["quantity_approved"] = ZERO
+    return _decision(at, intent, None, reason, figures, approved=False)
 
 
 def _decision(
