@@ -14,12 +14,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from qtrader.data.series import DayArray, IntArray
 
 _DAILY = r"\d{4}-\d{1,2}-\d{1,2}"
 _INTRADAY = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
 NAT = np.iinfo(np.int64).min  # pandas' NaT as an int64
+# Days whose session open and close are surely within pandas' nanosecond range
+# (1677-09-21 to 2262-04-11); a file reaching beyond takes the general path.
+_FIRST_DAY = np.datetime64("1678-01-01", "D")
+_LAST_DAY = np.datetime64("2261-12-31", "D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,12 @@ def _localize(local: pd.DatetimeIndex, zone: ZoneInfo) -> IntArray:
 def parse_stamps(
     dates: pd.Series, zone: ZoneInfo, session_open: time, session_close: time
 ) -> Stamps:
-    # Fast path, no per-row Python: a clean daily file parses whole with one format.
+    # Fast paths, no per-row Python: a clean daily file parses whole with one format,
+    # zero-padded by pyarrow (the common case, quickest), else by pandas.
+    days = iso_days(dates)
+    if days is not None:
+        local = pd.DatetimeIndex(days.astype("datetime64[ns]"))
+        return _stamp(local, False, {}, zone, session_open, session_close)
     parsed = pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce")
     if not parsed.isna().any():
         return _stamp(
@@ -81,6 +91,25 @@ def parse_stamps(
     return _stamp(local, intraday, problems, zone, session_open, session_close)
 
 
+def iso_days(dates: pd.Series) -> DayArray | None:
+    """The days of dates all written ``YYYY-MM-DD`` (zero-padded), else ``None``.
+
+    pyarrow's date cast accepts exactly that form and only real days, so a
+    ``None`` (a cell in any other form, an impossible day like 2024-02-30, a missing
+    date) sends the column to pandas, which words each problem.
+    """
+    try:
+        days = pa.array(dates, type=pa.large_string()).cast(pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if days.null_count:
+        return None
+    result: DayArray = days.to_numpy(zero_copy_only=False)
+    if len(result) and (result.min() < _FIRST_DAY or result.max() > _LAST_DAY):
+        return None
+    return result
+
+
 def _stamp(
     local: pd.DatetimeIndex,
     intraday: bool,
@@ -90,8 +119,10 @@ def _stamp(
     session_close: time,
 ) -> Stamps:
     """Localize parsed wall times (``NaT`` where unparsable) into UTC instants."""
-    sessions: DayArray = local.normalize().to_numpy().astype("datetime64[D]")
-    parsed_ok = ~np.isnat(local.to_numpy())
+    wall_times = local.to_numpy()
+    # Casting to days floors, also before 1970; NaT stays NaT.
+    sessions: DayArray = wall_times.astype("datetime64[D]")
+    parsed_ok = ~np.isnat(wall_times)
     n = len(local)
 
     if intraday:
