@@ -90,7 +90,7 @@ class ResultRecorder:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _OpenTrip:
     direction: int
     entry_time: datetime
@@ -113,25 +113,25 @@ def round_trips(fills: Iterable[Fill]) -> tuple[RoundTrip, ...]:
     closed: list[RoundTrip] = []
     for fill in fills:
         key = (fill.strategy_id, fill.symbol)
-        remaining = fill.quantity
+        quantity, price, commission = fill.quantity, fill.price, fill.commission
         sign = fill.side.sign
-        while remaining > 0:
+        remaining = quantity
+        while remaining > ZERO:
             trip = open_trips.get(key)
             if trip is None:
                 trip = open_trips[key] = _OpenTrip(direction=sign, entry_time=fill.timestamp)
             if sign == trip.direction:
                 qty = remaining
                 trip.entry_qty += qty
-                trip.entry_value += qty * fill.price
+                trip.entry_value += qty * price
             else:
                 qty = min(remaining, abs(trip.position))
                 trip.exit_qty += qty
-                trip.exit_value += qty * fill.price
+                trip.exit_value += qty * price
             trip.position += sign * qty
-            commission = fill.commission * qty / fill.quantity
-            trip.cash += -sign * qty * fill.price - commission
+            trip.cash += -sign * qty * price - commission * qty / quantity
             remaining -= qty
-            if trip.position == 0:
+            if trip.position == ZERO:
                 del open_trips[key]
                 closed.append(
                     RoundTrip(
