@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -19,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
-__all__ = ["app", "console", "errors"]
+__all__ = ["app", "console", "errors", "main"]
 
 
 def _fmt_metric(value: float | int | None, percent: bool = False) -> str:
@@ -69,5 +72,30 @@ def backtest(
         console.print(f"results written to {output}")
 
 
+def main() -> NoReturn:
+    """The ``qtrader`` console script: run the command, then end the process at once.
+
+    A backtest leaves millions of objects behind, and an interpreter that exits normally
+    frees them one by one (about 0.4 s after a 100 x 5,000 run) for nothing anyone sees.
+    So once the command is done, the exit handlers have run and the output is flushed,
+    the process ends with ``os._exit``, as mypy does. Only here: ``app`` itself (used
+    as a library, or by ``typer.testing.CliRunner``) exits normally.
+    """
+    code: object = 0
+    try:
+        app()  # in standalone mode it ends with SystemExit
+    except SystemExit as exit_:
+        code = 0 if exit_.code is None else exit_.code
+    if not isinstance(code, int):
+        raise SystemExit(code)  # a message: the interpreter prints it and exits with 1
+    atexit._run_exitfuncs()  # what a normal exit runs (a strategy file may register some)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # e.g. a closed pipe: the normal exit reports it
+        raise SystemExit(code) from None
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()
