@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from qtrader.data._chunks import ChunkValidator
+from qtrader.data._folder import FolderSource
 from qtrader.data._rows import validate_rows
 from qtrader.data.csv.actions import Action, read_actions
-from qtrader.data.errors import Anomaly, DataError, UnknownSymbolError
+from qtrader.data.errors import Anomaly, DataError
 from qtrader.data.parquet.config import ParquetDataConfig
 from qtrader.data.parquet.reader import PartIndex, index_parts, read_chunks, read_parquet
 from qtrader.data.source import ChunkedData, SeriesChunk, SymbolData
@@ -34,30 +34,15 @@ def _parts(folder: Path) -> list[Path]:
     )
 
 
-class ParquetBarSource:
+class ParquetBarSource(FolderSource[ParquetDataConfig]):
     """Reads one symbol's Parquet file(s) when it is loaded; checks every row like the CSV
     source (``validate_rows``), with rows numbered from 1."""
 
-    def __init__(self, config: ParquetDataConfig) -> None:
-        if not config.path.is_dir():
-            raise DataError(
-                "data folder not found (expected a folder of SYMBOL.parquet files or "
-                "SYMBOL/ folders of *.parquet parts)",
-                path=config.path,
-            )
-        self.config = config
-
-    @property
-    def location(self) -> str:
-        return str(self.config.path)
+    folder_holds = "SYMBOL.parquet files or SYMBOL/ folders of *.parquet parts"
 
     @property
     def price_adjustment(self) -> PriceAdjustment:
         return self.config.price_adjustment
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return self.config.zone
 
     def symbols(self) -> list[str]:
         """Stems of the ``*.parquet`` files and names of the folders holding ``*.parquet``
@@ -72,16 +57,8 @@ class ParquetBarSource:
                 found.add(p.name)
         return sorted(found)
 
-    def check_symbols(self, symbols: Sequence[str]) -> None:
-        known = set(self.symbols())
-        unknown = tuple(s for s in symbols if s not in known)
-        if unknown:
-            raise UnknownSymbolError(
-                f"unknown symbol(s) {', '.join(unknown)}: no "
-                f"{', '.join(f'{s}{_SUFFIX} or {s}/*{_SUFFIX}' for s in unknown)} in the folder",
-                path=self.config.path,
-                symbols=unknown,
-            )
+    def expected_file(self, symbol: str) -> str:
+        return f"{symbol}{_SUFFIX} or {symbol}/*{_SUFFIX}"
 
     @cached_property
     def _actions(self) -> dict[str, tuple[Action, ...]]:

@@ -8,15 +8,14 @@ means the file is not split-adjusted after all, and is reported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from qtrader.data._folder import FolderSource, file_stems
 from qtrader.data._rows import ValidatedRows, validate_rows
-from qtrader.data.errors import Anomaly, AnomalyAction, DataError, UnknownSymbolError
+from qtrader.data.errors import Anomaly, AnomalyAction
 from qtrader.data.gaps import TOLERANCE
 from qtrader.data.series import CLOSE, OPEN
 from qtrader.data.source import SymbolData
@@ -30,47 +29,21 @@ _SUFFIX = ".csv"
 _CHECKED_SPLIT = 1.25
 
 
-class YahooBarSource:
+class YahooBarSource(FolderSource[YahooDataConfig]):
     """Reads ``<path>/<SYMBOL>.csv`` (yfinance format) when a symbol is loaded."""
 
-    def __init__(self, config: YahooDataConfig) -> None:
-        if not config.path.is_dir():
-            raise DataError(
-                "data folder not found (expected a folder of SYMBOL.csv files saved from yfinance)",
-                path=config.path,
-            )
-        self.config = config
-
-    @property
-    def location(self) -> str:
-        return str(self.config.path)
+    folder_holds = "SYMBOL.csv files saved from yfinance"
 
     @property
     def price_adjustment(self) -> PriceAdjustment:
         return PriceAdjustment.SPLIT_ADJUSTED
 
-    @property
-    def zone(self) -> ZoneInfo:
-        return self.config.zone
-
     def symbols(self) -> list[str]:
         """The stems of the ``*.csv`` files in the folder, sorted."""
-        return sorted(
-            p.name[: -len(_SUFFIX)]
-            for p in self.config.path.iterdir()
-            if p.name.endswith(_SUFFIX) and not p.name.startswith(".") and p.is_file()
-        )
+        return file_stems(self.config.path, _SUFFIX)
 
-    def check_symbols(self, symbols: Sequence[str]) -> None:
-        known = set(self.symbols())
-        unknown = tuple(s for s in symbols if s not in known)
-        if unknown:
-            raise UnknownSymbolError(
-                f"unknown symbol(s) {', '.join(unknown)}: no "
-                f"{', '.join(s + _SUFFIX for s in unknown)} in the folder",
-                path=self.config.path,
-                symbols=unknown,
-            )
+    def expected_file(self, symbol: str) -> str:
+        return f"{symbol}{_SUFFIX}"
 
     def load(self, symbol: str, start: date | None = None, end: date | None = None) -> SymbolData:
         table = read_yahoo(self.config.path / f"{symbol}{_SUFFIX}")
