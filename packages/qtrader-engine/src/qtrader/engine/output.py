@@ -236,6 +236,55 @@ def _collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+# (column header, attribute of the record) of each record table, in file order.
+FILL_COLUMNS = (
+    ("timestamp", "timestamp"),
+    ("symbol", "symbol"),
+    ("side", "side"),
+    ("quantity", "quantity"),
+    ("price", "price"),
+    ("commission", "commission"),
+    ("order_id", "order_id"),
+    ("fill_id", "id"),
+    ("strategy_id", "strategy_id"),
+)
+ORDER_COLUMNS = (
+    ("created_at", "created_at"),
+    ("order_id", "id"),
+    ("strategy_id", "strategy_id"),
+    ("symbol", "symbol"),
+    ("side", "side"),
+    ("quantity", "quantity"),
+    ("type", "type"),
+    ("limit_price", "limit_price"),
+    ("stop_price", "stop_price"),
+    ("time_in_force", "time_in_force"),
+    ("tag", "tag"),
+)
+UPDATE_COLUMNS = tuple((name, name) for name in ("timestamp", "order_id", "status", "reason"))
+TRADE_COLUMNS = tuple(
+    (name, name)
+    for name in (
+        "strategy_id",
+        "symbol",
+        "direction",
+        "quantity",
+        "entry_time",
+        "entry_price",
+        "exit_time",
+        "exit_price",
+        "pnl",
+        "holding_period",
+    )
+)
+EQUITY_COLUMNS = tuple((name, name) for name in ("timestamp", "cash", "equity"))
+
+
+def _table(records: Sequence[object], columns: Sequence[tuple[str, str]], stamps: _Stamps) -> str:
+    headers = tuple(header for header, _ in columns)
+    return _csv(headers, _values(records, *(attribute for _, attribute in columns)), stamps)
+
+
 def result_tables(result: BacktestResult) -> dict[str, str]:
     """The CSV files of a result, by file name."""
     with _collection_paused():
@@ -249,100 +298,11 @@ def _tables(result: BacktestResult) -> dict[str, str]:
         decisions, "timestamp", "intent", "approved", "order", "reason", "figures"
     )
     return {
-        "fills.csv": _csv(
-            (
-                "timestamp",
-                "symbol",
-                "side",
-                "quantity",
-                "price",
-                "commission",
-                "order_id",
-                "fill_id",
-                "strategy_id",
-            ),
-            _values(
-                result.fills,
-                "timestamp",
-                "symbol",
-                "side",
-                "quantity",
-                "price",
-                "commission",
-                "order_id",
-                "id",
-                "strategy_id",
-            ),
-            stamps,
-        ),
-        "orders.csv": _csv(
-            (
-                "created_at",
-                "order_id",
-                "strategy_id",
-                "symbol",
-                "side",
-                "quantity",
-                "type",
-                "limit_price",
-                "stop_price",
-                "time_in_force",
-                "tag",
-            ),
-            _values(
-                result.orders,
-                "created_at",
-                "id",
-                "strategy_id",
-                "symbol",
-                "side",
-                "quantity",
-                "type",
-                "limit_price",
-                "stop_price",
-                "time_in_force",
-                "tag",
-            ),
-            stamps,
-        ),
-        "order_updates.csv": _csv(
-            ("timestamp", "order_id", "status", "reason"),
-            _values(result.order_updates, "timestamp", "order_id", "status", "reason"),
-            stamps,
-        ),
-        "trades.csv": _csv(
-            (
-                "strategy_id",
-                "symbol",
-                "direction",
-                "quantity",
-                "entry_time",
-                "entry_price",
-                "exit_time",
-                "exit_price",
-                "pnl",
-                "holding_period",
-            ),
-            _values(
-                result.trades,
-                "strategy_id",
-                "symbol",
-                "direction",
-                "quantity",
-                "entry_time",
-                "entry_price",
-                "exit_time",
-                "exit_price",
-                "pnl",
-                "holding_period",
-            ),
-            stamps,
-        ),
-        "equity.csv": _csv(
-            ("timestamp", "cash", "equity"),
-            _values(result.equity, "timestamp", "cash", "equity"),
-            stamps,
-        ),
+        "fills.csv": _table(result.fills, FILL_COLUMNS, stamps),
+        "orders.csv": _table(result.orders, ORDER_COLUMNS, stamps),
+        "order_updates.csv": _table(result.order_updates, UPDATE_COLUMNS, stamps),
+        "trades.csv": _table(result.trades, TRADE_COLUMNS, stamps),
+        "equity.csv": _table(result.equity, EQUITY_COLUMNS, stamps),
         "risk_decisions.csv": _csv(
             (
                 "timestamp",
