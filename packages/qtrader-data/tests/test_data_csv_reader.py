@@ -70,8 +70,8 @@ def tables(text: str) -> tuple[RawTable | None, RawTable]:
 
 def assert_same(plain: RawTable, precise: RawTable) -> None:
     assert plain.lines.tolist() == precise.lines.tolist()
-    assert plain.dates.dtype == precise.dates.dtype
-    assert plain.dates.tolist() == precise.dates.tolist()
+    assert plain.date_series().dtype == precise.date_series().dtype
+    assert plain.date_series().tolist() == precise.date_series().tolist()
     assert plain.values.tobytes() == precise.values.tobytes()  # bit for bit, signed zeros too
     assert plain.values.flags.c_contiguous
     assert plain.bad_cells == precise.bad_cells == {}
@@ -95,7 +95,7 @@ def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path: Path) -> None
     plain = read_plain(path.read_bytes(), path, CsvColumns())
     assert plain is not None
     assert_same(plain, read_precise(path.read_bytes(), path, CsvColumns()))
-    assert read_table(path, CsvColumns()).dates.tolist() == ["2024-01-02"]
+    assert read_table(path, CsvColumns()).date_series().tolist() == ["2024-01-02"]
 
 
 def test_numbers_are_the_bits_pandas_reads() -> None:

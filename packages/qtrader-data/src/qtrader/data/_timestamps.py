@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from qtrader.data._arrow import day_values, int64_values, nanosecond_timestamps
 from qtrader.data.series import DayArray, IntArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DAILY = r"\d{4}-\d{1,2}-\d{1,2}"
 _INTRADAY = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?"
@@ -39,9 +44,39 @@ class Stamps:
 
 
 def _offset(t: time) -> pd.Timedelta:
+    import pandas as pd  # noqa: PLC0415 - not on the plain daily path (see ``parse_stamps``)
+
     return pd.Timedelta(
         hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond
     )
+
+
+def _wall_ns(t: time) -> int:
+    """Nanoseconds from midnight to the wall time ``t``."""
+    seconds = (t.hour * 60 + t.minute) * 60 + t.second
+    return (seconds * 1_000_000 + t.microsecond) * 1000
+
+
+def _localize_days(days: DayArray, wall: time, zone: ZoneInfo) -> IntArray | None:
+    """UTC ns of ``wall`` on each day in ``zone``, by pyarrow; ``None`` if any day's wall
+    time is skipped or repeated by a daylight-saving change (the general path words it) or
+    pyarrow does not know the zone."""
+    wall_ns = days.astype("datetime64[ns]").view(np.int64) + _wall_ns(wall)
+    local = nanosecond_timestamps(wall_ns)
+    try:
+        earliest = pc.assume_timezone(
+            local, timezone=zone.key, ambiguous="earliest", nonexistent="earliest"
+        )
+        latest = pc.assume_timezone(
+            local, timezone=zone.key, ambiguous="latest", nonexistent="latest"
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # pragma: no cover - tz database
+        return None
+    # A wall time that exists once has one instant: both choices agree.
+    first = int64_values(earliest)
+    if not np.array_equal(first, int64_values(latest)):
+        return None
+    return first.copy()  # writable, like every other stamp array
 
 
 def _localize(local: pd.DatetimeIndex, zone: ZoneInfo) -> IntArray:
@@ -52,11 +87,21 @@ def _localize(local: pd.DatetimeIndex, zone: ZoneInfo) -> IntArray:
 
 
 def parse_stamps(
-    dates: pd.Series, zone: ZoneInfo, session_open: time, session_close: time
+    dates: pd.Series | pa.StringArray, zone: ZoneInfo, session_open: time, session_close: time
 ) -> Stamps:
     # Fast paths, no per-row Python: a clean daily file parses whole with one format,
-    # zero-padded by pyarrow (the common case, quickest), else by pandas.
+    # zero-padded and stamped by pyarrow (the common case, quickest; pandas is not even
+    # imported), else by pandas.
     days = iso_days(dates)
+    if days is not None:
+        stamps = _localize_days(days, session_close, zone)
+        opened = _localize_days(days, session_open, zone)
+        if stamps is not None and opened is not None:
+            return Stamps(False, stamps, opened, days, {})
+    import pandas as pd  # noqa: PLC0415 - see above
+
+    if isinstance(dates, pa.Array):
+        dates = pd.Series(dates, dtype="str")
     if days is not None:
         local = pd.DatetimeIndex(days.astype("datetime64[ns]"))
         return _stamp(local, False, {}, zone, session_open, session_close)
@@ -91,7 +136,7 @@ def parse_stamps(
     return _stamp(local, intraday, problems, zone, session_open, session_close)
 
 
-def iso_days(dates: pd.Series) -> DayArray | None:
+def iso_days(dates: pd.Series | pa.StringArray) -> DayArray | None:
     """The days of dates all written ``YYYY-MM-DD`` (zero-padded), else ``None``.
 
     pyarrow's date cast accepts exactly that form and only real days, so a
@@ -99,12 +144,13 @@ def iso_days(dates: pd.Series) -> DayArray | None:
     date) sends the column to pandas, which words each problem.
     """
     try:
-        days = pa.array(dates, type=pa.large_string()).cast(pa.date32())
+        text = dates if isinstance(dates, pa.Array) else pa.array(dates, type=pa.large_string())
+        days = text.cast(pa.date32())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if days.null_count:
         return None
-    result: DayArray = days.to_numpy(zero_copy_only=False)
+    result = day_values(days)
     if len(result) and (result.min() < _FIRST_DAY or result.max() > _LAST_DAY):
         return None
     return result

@@ -17,17 +17,21 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from qtrader.data._arrow import float64_values
 from qtrader.data._rows import RawTable
 from qtrader.data.csv.config import CsvColumns
 from qtrader.data.errors import DataError
 from qtrader.data.series import IntArray
 from qtrader.models import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FIELDS = ("open", "high", "low", "close", "volume")
 # The header is line 1, so data row i (0-based) is line i + 2 unless a quoted
@@ -115,13 +119,17 @@ def read_plain(data: bytes, path: Path, columns: CsvColumns) -> RawTable | None:
     dates = table.column(wanted[0])
     if table.num_rows == 0 or table.num_rows != lines or dates.null_count:
         return None
-    values = np.column_stack([table.column(name).to_numpy() for name in wanted[1:]])
+    numbers = [table.column(name).combine_chunks() for name in wanted[1:]]
+    if any(column.null_count for column in numbers):
+        return None  # a missing cell: the precise path words it
+    # Through the buffers: pyarrow's to_numpy would import pandas (see ``_arrow``).
+    values = np.column_stack([float64_values(column) for column in numbers])
     if not np.isfinite(values).all():  # also NaN where a cell was missing
         return None
     return RawTable(
         path=path,
         lines=np.arange(_FIRST_DATA_LINE, _FIRST_DATA_LINE + lines, dtype=np.int64),
-        dates=pd.Series(dates, dtype="str"),
+        dates=dates.combine_chunks(),  # pyarrow text: no pandas on the plain path
         values=values,
     )
 
@@ -202,6 +210,8 @@ def _header_of(columns: CsvColumns) -> list[str]:
 
 def _check_header(data: bytes, path: Path, columns: CsvColumns) -> dict[str, str]:
     """Map each configured column name to the header cell that holds it."""
+    import pandas as pd  # noqa: PLC0415 - the precise path only (see the module doc)
+
     try:
         header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig")
     except pd.errors.EmptyDataError as exc:
@@ -226,6 +236,8 @@ def _check_header(data: bytes, path: Path, columns: CsvColumns) -> dict[str, str
 
 
 def _read(data: bytes, path: Path, wanted: list[str], *, numeric: bool) -> pd.DataFrame:
+    import pandas as pd  # noqa: PLC0415 - the precise path only (see the module doc)
+
     dtype: dict[str, str] = {wanted[0]: "str"}
     for name in wanted[1:]:
         dtype[name] = "float64" if numeric else "str"
@@ -254,6 +266,8 @@ def _read(data: bytes, path: Path, wanted: list[str], *, numeric: bool) -> pd.Da
 
 
 def _parse_numbers(frame: pd.DataFrame, names: list[str]) -> tuple[FloatArray, dict[int, str]]:
+    import pandas as pd  # noqa: PLC0415 - the precise path only (see the module doc)
+
     values = np.empty((len(frame), len(names)), dtype=np.float64)
     bad_cells: dict[int, str] = {}
     for j, (name, what) in enumerate(zip(names, _FIELDS, strict=True)):

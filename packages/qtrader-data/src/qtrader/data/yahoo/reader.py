@@ -115,7 +115,7 @@ def _amount(text: str, what: str, path: Path, line: int) -> float:
 
 
 def _daily_dates(raw: RawTable) -> RawTable:
-    dates = raw.dates.str.strip().str.replace(_MIDNIGHT, r"\1", regex=True)
+    dates = raw.date_series().str.strip().str.replace(_MIDNIGHT, r"\1", regex=True)
     timed = np.flatnonzero(dates.str.contains(_WITH_TIME, regex=True).to_numpy(dtype=bool))
     if len(timed):
         row = int(timed[0])

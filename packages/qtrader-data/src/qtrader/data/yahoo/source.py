@@ -64,7 +64,7 @@ def _dividends(table: YahooTable, symbol: str) -> tuple[CashDividend, ...]:
     is kept, as the repair policy keeps the first of duplicate rows.
     """
     rows = sorted(table.dividends)
-    stamps = pd.to_datetime(table.raw.dates.iloc[rows], format="%Y-%m-%d", errors="coerce")
+    stamps = pd.to_datetime(table.raw.date_series().iloc[rows], format="%Y-%m-%d", errors="coerce")
     by_day: dict[date, CashDividend] = {}
     for row, stamp in zip(rows, stamps, strict=True):
         if pd.isna(stamp):  # an unparsable date: the row is reported by validate_rows
