@@ -328,3 +328,34 @@ def test_config_and_columns_are_exposed(tmp_path: Path) -> None:
     svc = service(tmp_path)
     assert svc.config.path == tmp_path
     assert svc.series("A").column(VOLUME).tolist() == [100.0]
+
+
+def test_symbols_loaded_in_threads_equal_symbols_loaded_one_by_one(tmp_path: Path) -> None:
+    days = [f"2024-01-{d:02d}" for d in (2, 3, 4, 5, 8, 9)]
+    for i in range(8):
+        write(tmp_path, f"S{i}", [bar(day, 10.0 + i + k) for k, day in enumerate(days)])
+    symbols = tuple(f"S{i}" for i in range(8))
+    together = list(service(tmp_path).stream(request(symbols, date(2024, 1, 1), date(2024, 1, 9))))
+    one_by_one = service(tmp_path)
+    for symbol in symbols:
+        one_by_one.load(symbol)  # kept: stream() then loads nothing
+    alone = list(one_by_one.stream(request(symbols, date(2024, 1, 1), date(2024, 1, 9))))
+    assert pickle.dumps(together) == pickle.dumps(alone)
+    # Day k of symbol i closes at 10 + i + k.
+    assert together[5].close.tolist() == [15.0 + i for i in range(8)]
+
+
+def test_the_error_of_a_threaded_load_is_the_first_failing_symbol_in_request_order(
+    tmp_path: Path,
+) -> None:
+    for name in ("A", "B", "C", "D"):
+        write(tmp_path, name, [bar("2024-01-02", 10.0)])
+    write(tmp_path, "C", ["2024-01-02,10,9,11,10,100"])  # high below low
+    write(tmp_path, "B", ["2024-01-02,10,11,9,-10,100"])  # negative close
+    with pytest.raises(DataError) as caught:
+        list(
+            service(tmp_path).stream(
+                request(("A", "B", "C", "D"), date(2024, 1, 1), date(2024, 1, 3))
+            )
+        )
+    assert "B.csv" in str(caught.value)

@@ -41,7 +41,14 @@ class SymbolData:
 @runtime_checkable
 class BarSource(Protocol):
     """One adapter. It validates at ``load`` (the boundary) and caches nothing itself
-    except what it fetched (the service keeps what was loaded)."""
+    except what it fetched (the service keeps what was loaded).
+
+    A source whose ``load`` may run for several symbols at once in threads (it reads
+    files and shares no mutable state) says so with a class attribute
+    ``concurrent_loads = True``; the service then loads a request's symbols in a few
+    threads (see ``LOAD_THREADS``). Without it, symbols load one after another (a rate
+    limited API, a lazily built index).
+    """
 
     @property
     def location(self) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
-from functools import cached_property
 
 from qtrader.data._folder import FolderSource, file_stems
 from qtrader.data._rows import validate_rows
@@ -21,6 +21,13 @@ class CsvBarSource(FolderSource[CsvDataConfig]):
     """Reads ``<path>/<SYMBOL>.csv``; each file is read and checked when loaded."""
 
     folder_holds = "SYMBOL.csv files"
+    concurrent_loads = True
+    """Each ``load`` reads its own file; the actions file is read once, under a lock."""
+
+    def __init__(self, config: CsvDataConfig) -> None:
+        super().__init__(config)
+        self._actions_lock = threading.Lock()
+        self._actions_read: dict[str, tuple[Action, ...]] | None = None
 
     @property
     def price_adjustment(self) -> PriceAdjustment:
@@ -33,16 +40,19 @@ class CsvBarSource(FolderSource[CsvDataConfig]):
     def expected_file(self, symbol: str) -> str:
         return f"{symbol}{_SUFFIX}"
 
-    @cached_property
     def _actions(self) -> dict[str, tuple[Action, ...]]:
-        if self.config.actions is None:
-            return {}
-        return read_actions(self.config.actions, self.config.price_adjustment)
+        with self._actions_lock:
+            if self._actions_read is None:
+                path = self.config.actions
+                self._actions_read = (
+                    {} if path is None else read_actions(path, self.config.price_adjustment)
+                )
+            return self._actions_read
 
     def load(self, symbol: str, start: date | None = None, end: date | None = None) -> SymbolData:
         raw = read_table(self.config.path / f"{symbol}{_SUFFIX}", self.config.columns)
         rows = validate_rows(raw, symbol, self.config)
-        return SymbolData(rows.series, self._actions.get(symbol, ()), rows.anomalies)
+        return SymbolData(rows.series, self._actions().get(symbol, ()), rows.anomalies)
 
 
 class CsvDataService(HistoricalDataService):
