@@ -392,3 +392,37 @@ def test_stream_request_warmup_must_not_be_negative() -> None:
         symbols=("AAPL",), start=date(2024, 1, 2), end=date(2024, 1, 3), warmup_bars=200
     )
     assert ok.warmup_bars == 200
+
+
+def test_a_trusted_slice_is_the_slice_the_checked_constructor_makes() -> None:
+    o, h, lo, c, v = (np.array([x, x + 1.0]) for x in (10.0, 12.0, 9.0, 11.0, 500.0))
+    columns = (o, h, lo, c, v)
+    split = Split(symbol="B", ex_date=date(2024, 1, 2), ratio=D(2))
+    checked = BarSlice(
+        timestamp=T0,
+        opened_at=T0 - timedelta(hours=6, minutes=30),
+        symbols=("A", "B"),
+        open=columns[0],
+        high=columns[1],
+        low=columns[2],
+        close=columns[3],
+        volume=columns[4],
+        warmup=True,
+        actions=(split,),
+    )
+    index = {"A": 0, "B": 1}
+    trusted = BarSlice.trusted(
+        T0,
+        T0 - timedelta(hours=6, minutes=30),
+        ("A", "B"),
+        index,
+        columns,
+        warmup=True,
+        actions=(split,),
+    )
+    assert repr(trusted) == repr(checked)
+    assert trusted.index("B") == 1
+    assert trusted.index("C") is None
+    assert "A" in trusted
+    assert trusted.close is columns[3]  # no copy
+    assert trusted.bar("B") == checked.bar("B")

@@ -107,7 +107,8 @@ def _drain_blocks(
     # differ in length, and the slice then opened with the earliest of them.
     intraday = any(s.intraday for s in series)
     cursors = list(begins)
-    names: dict[bytes, tuple[str, ...]] = {}
+    # The symbols of each distinct group of slices and their index, made once per group.
+    names: dict[bytes, tuple[tuple[str, ...], dict[str, int]]] = {}
     while True:
         active = [i for i, s in enumerate(series) if cursors[i] < stops[i]]
         if not active:
@@ -155,19 +156,19 @@ def _drain_blocks(
         for g, (a, b) in enumerate(pairwise(cuts)):
             members = owner[a:b]
             key = members.tobytes()
-            group = names.get(key)
-            if group is None:
-                group = names[key] = tuple([symbols[i] for i in members.tolist()])
+            known = names.get(key)
+            if known is None:
+                group = tuple([symbols[i] for i in members.tolist()])
+                known = names[key] = (group, {s: k for k, s in enumerate(group)})
             at = stamp_list[g]
-            yield BarSlice(
-                timestamp=_aware(at, zone),
-                opened_at=_aware(opened_at[g], zone),
-                symbols=group,
-                open=o[a:b],
-                high=h[a:b],
-                low=lo[a:b],
-                close=c[a:b],
-                volume=v[a:b],
+            # Validated at load, float64 views of one block, aware times with the open
+            # not after the close: the slice is not checked again.
+            yield BarSlice.trusted(
+                _aware(at, zone),
+                _aware(opened_at[g], zone),
+                known[0],
+                known[1],
+                (o[a:b], h[a:b], lo[a:b], c[a:b], v[a:b]),
                 # All members share the timestamp, hence the session: one test suffices.
                 warmup=warm[a],
                 actions=actions_at.get(at, ()) if actions_at else (),

@@ -139,6 +139,41 @@ class BarSlice:
             )
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
 
+    @classmethod
+    def trusted(
+        cls,
+        timestamp: datetime,
+        opened_at: datetime,
+        symbols: tuple[str, ...],
+        index: Mapping[str, int],
+        columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+        *,
+        warmup: bool = False,
+        actions: tuple[Split | CashDividend, ...] = (),
+    ) -> BarSlice:
+        """A slice of values a data service has already checked, without checking again.
+
+        For the merge of a data service, once per timestamp: ``columns`` are float64
+        arrays (open, high, low, close, volume) of ``len(symbols)``, both times are aware
+        and ``opened_at <= timestamp``, and ``index`` maps each symbol to its position
+        (shared by every slice of the same symbols: it is not copied). ``__post_init__``
+        checks and builds all this for every other caller.
+        """
+        self = object.__new__(cls)
+        setter = object.__setattr__
+        setter(self, "timestamp", timestamp)
+        setter(self, "opened_at", opened_at)
+        setter(self, "symbols", symbols)
+        setter(self, "open", columns[0])
+        setter(self, "high", columns[1])
+        setter(self, "low", columns[2])
+        setter(self, "close", columns[3])
+        setter(self, "volume", columns[4])
+        setter(self, "warmup", warmup)
+        setter(self, "actions", actions)
+        setter(self, "_index", index)
+        return self
+
     def index(self, symbol: str) -> int | None:
         """Position of ``symbol`` in the columns, or ``None`` if it has no bar now."""
         return self._index.get(symbol)
