@@ -303,3 +303,16 @@ def test_peer_environment_is_reused_when_stamped(
     monkeypatch.setattr(envs, "uv_command", lambda: "false")
     with pytest.raises(envs.PeerUnavailableError, match="uv venv failed"):
         envs.ensure_env("backtrader", tmp_path)
+
+
+def test_the_skip_estimate_follows_the_growth_the_smaller_sizes_showed() -> None:
+    # One size: linear in the bars. 10 s at 50,000 bars -> 100 s at 500,000.
+    assert cli.estimate_seconds([(50_000, 10.0)], 500_000) == pytest.approx(100.0)
+    # Two sizes: 2.5 s at 50,000 and 34.7 s at 500,000 bars is t ~ bars**k with
+    # k = log10(34.7 / 2.5) = 1.1424; at 2,500,000 bars: 34.7 * 5**1.1424 = 218.5 s, over
+    # a 180 s budget (a linear estimate would have said 173.5 s and run it).
+    estimate = cli.estimate_seconds([(50_000, 2.5), (500_000, 34.7)], 2_500_000)
+    assert estimate == pytest.approx(34.7 * 5 ** (np.log10(34.7 / 2.5)), rel=1e-12)
+    assert 218 < estimate < 219
+    # Never less than linear, even when the smaller sizes grew slower (start-up cost).
+    assert cli.estimate_seconds([(50_000, 1.0), (500_000, 2.0)], 1_000_000) == pytest.approx(4.0)
