@@ -7,6 +7,7 @@ import json
 import runpy
 import sys
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,74 @@ def test_algoseek_example_applies_the_split_and_every_dividend(tmp_path: Path) -
     assert shares == 400
     assert last_cash == cash
     assert last_equity == cash + shares * Decimal(rows[-1]["Close"])
+
+
+def crossover_fills(
+    rows: list[dict[str, str]], start: str, end: str, fast: int, slow: int, quantity: int
+) -> list[tuple[str, str, int, Decimal]]:
+    """SMA crossover fills of one symbol, in exact fractions (independent of the engine):
+    (day, side, quantity, price). Bars before ``start`` only feed the averages."""
+    closes = [Fraction(r["close"]) for r in rows]
+    days = [r["date"] for r in rows]
+
+    def sma(t: int, n: int) -> Fraction | None:
+        return sum(closes[t - n + 1 : t + 1], Fraction(0)) / n if t + 1 >= n else None
+
+    held, result = 0, []
+    for t in range(1, len(rows) - 1):  # a decision on the last bar never fills
+        if not start <= days[t] <= end or days[t + 1] > end:
+            continue
+        before = (sma(t - 1, fast), sma(t - 1, slow))
+        now = (sma(t, fast), sma(t, slow))
+        if before[1] is None or before[0] is None or now[0] is None or now[1] is None:
+            continue
+        target = held
+        if before[0] < before[1] and now[0] > now[1]:
+            target = quantity
+        elif before[0] > before[1] and now[0] < now[1]:
+            target = 0
+        if target != held:
+            side = "buy" if target > held else "sell"
+            result.append((days[t + 1], side, abs(target - held), Decimal(rows[t + 1]["open"])))
+            held = target
+    return result
+
+
+def test_multi_strategy_example_fills_and_cash_are_those_of_an_exact_replay(
+    tmp_path: Path,
+) -> None:
+    # Both strategies replayed symbol by symbol in exact fractions from the sample files:
+    # fast_cross SMA(5)/SMA(20) x 100 and slow_cross SMA(20)/SMA(50) x 200, 2019-2023,
+    # with the 2018 bars as warmup; market orders at the next open, no costs.
+    result = runner.invoke(
+        app, ["backtest", str(EXAMPLES / "multi_strategy.yaml"), "--output", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    expected = []
+    cash = Decimal(1_000_000)
+    held: dict[str, int] = {}
+    last_close: dict[str, Decimal] = {}
+    for symbol in ("AAA", "BBB", "CCC", "DDD"):
+        text = (EXAMPLES / "data" / "sample" / f"{symbol}.csv").read_text()
+        rows = list(csv.DictReader(text.splitlines()))
+        last_close[symbol] = Decimal(rows[-1]["close"])
+        for sid, fast, slow, quantity in (("fast_cross", 5, 20, 100), ("slow_cross", 20, 50, 200)):
+            for day, side, qty, price in crossover_fills(
+                rows, "2019-01-02", "2023-12-29", fast, slow, quantity
+            ):
+                expected.append((day, symbol, sid, side, qty, price))
+                sign = 1 if side == "buy" else -1
+                cash -= sign * qty * price
+                held[symbol] = held.get(symbol, 0) + sign * qty
+    with (tmp_path / "fills.csv").open() as file:
+        got = [
+            (r["timestamp"][:10], r["symbol"], r["strategy_id"], r["side"], int(r["quantity"]),
+             Decimal(r["price"]))
+            for r in csv.DictReader(file)
+        ]  # fmt: skip
+    assert sorted(got) == sorted(expected)
+    assert len(expected) > 100  # both strategies trade every symbol many times
+    equity = (tmp_path / "equity.csv").read_text().splitlines()
+    last_cash, last_equity = (Decimal(x) for x in equity[-1].split(",")[1:3])
+    assert last_cash == cash
+    assert last_equity == cash + sum(held[s] * last_close[s] for s in held)

@@ -12,12 +12,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from qtrader.cli.strategies.bollinger_mean_reversion import BollingerMeanReversion
 from qtrader.cli.strategies.buy_and_hold import BuyAndHold
+from qtrader.cli.strategies.monthly_rebalance import MonthlyRebalance
 from qtrader.cli.strategies.sma_crossover import SmaCrossover
 from qtrader.models import Strategy
 
 BUILT_IN: Mapping[str, type[Any]] = {
+    "bollinger_mean_reversion": BollingerMeanReversion,
     "buy_and_hold": BuyAndHold,
+    "monthly_rebalance": MonthlyRebalance,
     "sma_crossover": SmaCrossover,
 }
 
