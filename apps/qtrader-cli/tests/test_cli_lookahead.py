@@ -1,0 +1,142 @@
+"""check-lookahead: clean strategies pass, a strategy that reads tomorrow's close is caught."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from qtrader.cli.config import ConfigError, load_config
+from qtrader.cli.lookahead import check_lookahead, choose_cuts
+
+ROOT = Path(__file__).resolve().parents[3]
+
+CHEAT = '''
+import csv
+from pathlib import Path
+
+from qtrader.models import BaseStrategy
+
+
+class TomorrowsClose(BaseStrategy):
+    """Buys when tomorrow's close (read from the data files on its own) is higher."""
+
+    def __init__(self, data: str, quantity: int = 10) -> None:
+        self.folder = Path(data)
+        self.quantity = quantity
+        self.closes: dict[str, dict[str, float]] = {}
+
+    def on_start(self, ctx):
+        for symbol in ctx.symbols:
+            with (self.folder / f"{symbol}.csv").open() as file:
+                self.closes[symbol] = {r["date"]: float(r["close"]) for r in csv.DictReader(file)}
+
+    def on_bar(self, ctx):
+        today = ctx.timestamp.date().isoformat()
+        for symbol in ctx.symbols:
+            days = sorted(d for d in self.closes[symbol] if d > today)
+            if not days:
+                continue
+            up = self.closes[symbol][days[0]] > self.closes[symbol][today]
+            ctx.order_target_quantity(symbol, self.quantity if up else 0)
+
+
+class NeedsTomorrow(TomorrowsClose):
+    """Fails outright when tomorrow's row is missing."""
+
+    def on_bar(self, ctx):
+        today = ctx.timestamp.date().isoformat()
+        if today == "2024-02-12":  # the last day of the data: it knows there is no tomorrow
+            return
+        for symbol in ctx.symbols:
+            tomorrow = min(d for d in self.closes[symbol] if d > today)
+            ctx.order_target_quantity(symbol, self.quantity if tomorrow else 0)
+'''
+
+
+def weekdays(first: date, n: int) -> list[date]:
+    days, day = [], first
+    while len(days) < n:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def project(tmp_path: Path, strategy: str) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    days = weekdays(date(2024, 1, 2), 30)
+    rows = ["date,open,high,low,close,volume"]
+    for i, day in enumerate(days):
+        close = 10 + (i % 2)  # up, down, up, down: the cheat trades every day
+        rows.append(f"{day},{close},{close + 0.5},{close - 0.5},{close},1000")
+    (data / "AAA.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "cheat.py").write_text(CHEAT)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"""
+start: {days[0]}
+end: {days[-1]}
+initial_cash: 10000
+data: {{source: csv, path: data, symbols: [AAA]}}
+strategy: {strategy}
+"""
+    )
+    return config
+
+
+def test_a_strategy_reading_tomorrows_close_from_the_files_is_caught(tmp_path: Path) -> None:
+    folder = tmp_path / "data"  # the data folder, given to the strategy as a param
+    config = project(tmp_path, f"{{name: 'cheat.py:TomorrowsClose', params: {{data: '{folder}'}}}}")
+    report = check_lookahead(load_config(config), tmp_path, points=5)
+    assert not report.clean
+    first = report.findings[0]
+    # Every cut removes the close the cheat needs on the cut's own session: with the future
+    # it ordered on that session; without, it asked nothing there.
+    assert first.cut == report.cuts[0]
+    assert first.with_future is not None
+    assert first.with_future.timestamp.startswith(first.cut.isoformat())
+    assert first.with_future.strategy_id == "cheat.py:TomorrowsClose"
+    assert first.without_future is None
+    assert "decided differently" in first.describe()
+    assert len(report.findings) == len(report.cuts) == 5
+
+
+def test_the_built_in_strategies_pass(tmp_path: Path) -> None:
+    config = project(tmp_path, "{name: sma_crossover, params: {fast: 2, slow: 3, quantity: 10}}")
+    report = check_lookahead(load_config(config), tmp_path, points=8)
+    assert report.clean
+    assert report.decisions > 0
+    assert len(report.cuts) == 8
+
+
+def test_the_example_strategies_pass() -> None:
+    config = ROOT / "examples" / "multi_strategy.yaml"
+    report = check_lookahead(load_config(config), config.parent, points=4)
+    assert report.clean, [f.describe() for f in report.findings]
+
+
+def test_cuts_spread_over_the_sessions_before_the_last() -> None:
+    days = weekdays(date(2024, 1, 1), 11)
+    assert choose_cuts(days, 3) == (days[0], days[5], days[9])
+    assert choose_cuts(days, 50) == tuple(days[:-1])
+    assert choose_cuts(days[:1], 3) == ()
+
+
+def test_only_csv_data_can_be_cut(tmp_path: Path) -> None:
+    config = project(tmp_path, "{name: buy_and_hold}")
+    text = config.read_text().replace("source: csv", "source: parquet")
+    config.write_text(text)
+    with pytest.raises(ConfigError, match="supports source 'csv'"):
+        check_lookahead(load_config(config), tmp_path)
+
+
+def test_a_run_that_fails_without_the_future_is_a_finding(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    config = project(tmp_path, f"{{name: 'cheat.py:NeedsTomorrow', params: {{data: '{folder}'}}}}")
+    report = check_lookahead(load_config(config), tmp_path, points=2)
+    assert [f.cut for f in report.findings] == list(report.cuts)
+    assert report.findings[0].error is not None
+    assert "the run failed: ValueError" in report.findings[0].describe()
