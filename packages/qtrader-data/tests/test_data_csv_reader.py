@@ -168,3 +168,15 @@ def test_sessions_before_1970_are_the_local_day() -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="file not found"):
         read_table(tmp_path / "A.csv", CsvColumns())
+
+
+def test_a_file_without_line_breaks_is_not_quoted_whole_in_the_error(tmp_path: Path) -> None:
+    # Written with a literal "\n" instead of line breaks: one line of 6 + 400 x 5 = 2,006 cells.
+    path = tmp_path / "AAA.csv"
+    path.write_text("date,open,high,low,close,volume" + "\\n2024-01-02,1,2,0.5,1.5,100" * 400)
+    with pytest.raises(DataError) as caught:
+        read_table(path, CsvColumns())
+    message = str(caught.value)
+    assert "missing column(s) 'volume'" in message
+    assert "... (2006 columns)" in message
+    assert len(message) < 400

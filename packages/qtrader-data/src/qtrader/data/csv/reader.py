@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _FIELDS = ("open", "high", "low", "close", "volume")
+_SHOWN_HEADER = 120  # characters of a header quoted in a message
 # The header is line 1, so data row i (0-based) is line i + 2 unless a quoted
 # field spans lines. Blank lines are read as empty rows (skip_blank_lines=False)
 # so that every physical line keeps its number.
@@ -226,9 +227,12 @@ def _check_header(data: bytes, path: Path, columns: CsvColumns) -> dict[str, str
     expected = _header_of(columns)
     missing = [name for name in expected if name not in found]
     if missing:
+        shown = ",".join(found)
+        if len(shown) > _SHOWN_HEADER:  # a file with no line breaks is one endless header
+            shown = f"{shown[:_SHOWN_HEADER]}... ({len(found)} columns)"
         raise DataError(
             f"missing column(s) {', '.join(repr(m) for m in missing)}: expected "
-            f"{','.join(expected)} (found {','.join(found)})",
+            f"{','.join(expected)} (found {shown})",
             path=path,
             line=1,
         )
