@@ -18,7 +18,8 @@ from qtrader.cli import main as cli_main
 from qtrader.engine import RESULT_FILES
 
 FILLS = [
-    "timestamp,symbol,side,quantity,price,commission,order_id,fill_id,strategy_id",
+    "timestamp,symbol,side,quantity,price,commission,order_id,fill_id,strategy_id,"
+    "slippage_per_share,slippage_cost",
     "2024-01-11T09:30:00-05:00,AAA,buy,100,11.75,0",
     "2024-01-16T09:30:00-05:00,AAA,sell,100,8.25,0",
 ]

@@ -56,8 +56,9 @@ def test_fills_and_equity_csv_contents(tmp_path: Path) -> None:
     out = run(tmp_path)
     # bought 10 at d2's open 10.5: cash 1000 - 105 = 895; equity 895 + 10 x close
     assert (out / "fills.csv").read_text() == (
-        "timestamp,symbol,side,quantity,price,commission,order_id,fill_id,strategy_id\n"
-        "2024-07-02T09:30:00-04:00,AAA,buy,10,10.5,0,FAKE-1,FAKE-1-F,s1\n"
+        "timestamp,symbol,side,quantity,price,commission,order_id,fill_id,strategy_id,"
+        "slippage_per_share,slippage_cost\n"
+        "2024-07-02T09:30:00-04:00,AAA,buy,10,10.5,0,FAKE-1,FAKE-1-F,s1,0,0\n"
     )
     assert (out / "equity.csv").read_text() == (
         "timestamp,cash,equity\n"

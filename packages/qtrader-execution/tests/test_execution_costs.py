@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from qtrader.execution import (
+    BarPrices,
     BpsSlippage,
     CommissionModel,
     ExecutionConfig,
@@ -140,21 +141,36 @@ def test_commission_minimum_and_cap_are_per_order_across_partial_fills() -> None
     #   after 1000: 1000 x 0.005 = 5.00 -> total 5.00, charged 4.00
     # 1.00 + 0 + 4.00 = 5.00, what one fill of 1000 pays, not three minimums.
     model = PerShareCommission(D("0.005"), minimum=D(1))
-    totals = [model.order_total(D(q), D(0)) for q in (10, 200, 1000)]
+    day = ny_close(D2)
+    costs = [model.fill_cost(D(q), D(20), day) for q in (10, 190, 800)]
+    assert costs == [D("0.050"), D("0.950"), D("4.000")]
+    totals = [
+        model.order_total(sum(costs[: k + 1], D(0)), D(q), D(0))
+        for k, q in enumerate((10, 200, 1000))
+    ]
     charges = [b - a for a, b in zip([D(0), *totals], totals, strict=False)]
     assert charges == [D("1.00"), D(0), D("4.00")]
-    assert sum(charges) == model.order_total(D(1000), D(0))
+    assert sum(charges) == model.order_total(D("5.000"), D(1000), D(0))
     # A cap of 3 is reached on the way: charges 1.00, 0, 2.00.
     capped = PerShareCommission(D("0.005"), minimum=D(1), maximum=D(3))
-    assert [capped.order_total(D(q), D(0)) for q in (10, 200, 1000)] == [D(1), D(1), D(3)]
+    assert [capped.order_total(D(c), D(0), D(0)) for c in ("0.05", "1.00", "5.00")] == [
+        D(1),
+        D(1),
+        D(3),
+    ]
     percent = PercentCommission(D("0.001"), maximum=D(2))
-    assert percent.order_total(D(10), D(5000)) == D(2)  # 5000 x 0.001 = 5, capped at 2
-    assert NoCommission().order_total(D(10), D(5000)) == D(0)
+    assert percent.fill_cost(D(10), D(500), day) == D(5)  # 10 x 500 x 0.001 = 5
+    assert percent.order_total(D(5), D(10), D(5000)) == D(2)  # 5, capped at 2
+    assert NoCommission().fill_cost(D(10), D(500), day) == D(0)
+    assert NoCommission().order_total(D(0), D(10), D(5000)) == D(0)
 
 
 def test_injected_models_replace_the_configured_ones() -> None:
     class Flat:
-        def order_total(self, quantity: Decimal, notional: Decimal) -> Decimal:
+        def fill_cost(self, quantity: Decimal, price: Decimal, at: datetime) -> Decimal:
+            return D(0)
+
+        def order_total(self, cost: Decimal, quantity: Decimal, notional: Decimal) -> Decimal:
             return D("2.5")
 
     assert isinstance(Flat(), CommissionModel)
@@ -170,7 +186,10 @@ def test_injected_models_replace_the_configured_ones() -> None:
 
 def test_a_commission_model_that_lowers_the_total_is_an_error() -> None:
     class Rebate:
-        def order_total(self, quantity: Decimal, notional: Decimal) -> Decimal:
+        def fill_cost(self, quantity: Decimal, price: Decimal, at: datetime) -> Decimal:
+            return D(0)
+
+        def order_total(self, cost: Decimal, quantity: Decimal, notional: Decimal) -> Decimal:
             return D(-1)
 
     svc = SimulatedExecutionService(commission=Rebate())
@@ -182,4 +201,5 @@ def test_a_commission_model_that_lowers_the_total_is_an_error() -> None:
 def test_bps_slippage_refuses_out_of_range_bps() -> None:
     with pytest.raises(ValueError, match=r"bps must be in \[0, 10000\)"):
         BpsSlippage(D(10000))
-    assert BpsSlippage(D(0)).slipped(D("12.34"), Side.BUY, D(1)) == D("12.34")
+    flat_bar = BarPrices(D(12), D(13), D(12), D(13))
+    assert BpsSlippage(D(0)).slipped(D("12.34"), Side.BUY, D(1), flat_bar) == D("12.34")

@@ -148,7 +148,8 @@ prices_st = st.decimals(min_value=D("0.01"), max_value=D("1000"), places=2)
 
 @given(
     side=st.sampled_from([BUY, SELL]),
-    kind=st.sampled_from(list(OrderType)),
+    # A trailing stop reaches the fill model as a stop (the service converts it).
+    kind=st.sampled_from([k for k in OrderType if k is not OrderType.TRAILING_STOP]),
     first=prices_st,
     second=prices_st,
     ohlc=st.lists(prices_st, min_size=4, max_size=4),

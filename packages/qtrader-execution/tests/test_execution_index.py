@@ -84,7 +84,29 @@ def test_a_bar_of_one_symbol_visits_that_symbol_only() -> None:
     (d2,) = daily_slices([D2], {"AAA": [(10.0, 10.0)]})
     book = svc._book
     assert [w.order.id for w in book.of_symbols(d2)] == ["O-000001", "O-000003"]
+    assert [w.order.id for w in book.of_symbols(d2, d2.symbols)] == ["O-000001", "O-000003"]
     assert svc.process(d2).fills == ()  # limits not reached
+
+
+def test_the_book_walks_the_bars_symbols_when_they_are_fewer_still_in_submission_order() -> None:
+    svc = SimulatedExecutionService()
+    for symbol in ("CCC", "AAA", "DDD", "CCC", "EEE", "AAA"):
+        svc.submit(request(symbol), at=ny_close(D1))
+    # Two symbols have bars, five have orders: the book walks the two, listed AAA first,
+    # and still hands the orders over in submission order.
+    (d2,) = daily_slices([D2], {"AAA": [(10.0, 10.0)], "CCC": [(30.0, 30.0)]})
+    assert [w.order.id for w in svc._book.of_symbols(d2, d2.symbols)] == [
+        "O-000001",
+        "O-000002",
+        "O-000004",
+        "O-000006",
+    ]
+    assert [f.order_id for f in svc.process(d2).fills] == [
+        "O-000001",
+        "O-000002",
+        "O-000004",
+        "O-000006",
+    ]
 
 
 def test_the_index_follows_cancels_and_splits() -> None:
@@ -142,9 +164,10 @@ def test_bar_prices_from_columns_are_made_exact_when_read() -> None:
         open=Decimal("10.25"), high=Decimal("11.5"), low=Decimal("9.75"), close=Decimal("10.125")
     )
     assert isinstance(lazy, BarPrices)
-    assert lazy._made == [None, None, None, None]  # type: ignore[attr-defined]
+    assert lazy._made == [None, None, None, None, None]  # type: ignore[attr-defined]
     assert lazy.open == Decimal("10.25")
-    assert lazy._made[1:] == [None, None, None]  # type: ignore[attr-defined]
+    assert lazy._made[1:] == [None, None, None, None]  # type: ignore[attr-defined]
+    assert lazy.volume == Decimal(0)  # no volume column given: none
     assert (lazy.open, lazy.high, lazy.low, lazy.close) == (
         eager.open,
         eager.high,

@@ -64,8 +64,16 @@ def test_side_sign() -> None:
 
 def test_enum_values_are_stable_strings() -> None:
     # These strings appear in configs and output files; renaming them breaks both.
-    assert [t.value for t in OrderType] == ["market", "limit", "stop", "stop_limit"]
-    assert [t.value for t in TimeInForce] == ["day", "gtc"]
+    assert [t.value for t in OrderType] == [
+        "market",
+        "limit",
+        "stop",
+        "stop_limit",
+        "trailing_stop",
+        "market_on_open",
+        "market_on_close",
+    ]
+    assert [t.value for t in TimeInForce] == ["day", "gtc", "gtd", "ioc", "fok"]
     assert [s.value for s in OrderStatus] == [
         "accepted",
         "partially_filled",
@@ -73,6 +81,7 @@ def test_enum_values_are_stable_strings() -> None:
         "cancelled",
         "expired",
         "rejected",
+        "replaced",
     ]
 
 

@@ -35,6 +35,7 @@ from qtrader.engine import (
 from qtrader.execution import ExecutionConfig, SimulatedExecutionService
 from qtrader.models import (
     ExecutionService,
+    Instrument,
     PortfolioService,
     RiskService,
     Strategy,
@@ -88,13 +89,30 @@ def build_portfolio(config: BacktestConfig) -> PortfolioService:
     )
 
 
-def build_execution(config: BacktestConfig) -> ExecutionService:
+# The data block's session keys and the execution session's (local times, the zone).
+_DATA_SESSION_KEYS = {"session_open": "open", "session_close": "close", "timezone": "timezone"}
+
+
+def build_execution(
+    config: BacktestConfig, instruments: Sequence[Instrument] = ()
+) -> ExecutionService:
+    """The simulated venue; ``instruments`` give each symbol its zone (for DAY sessions)
+    and lot size. Without an ``execution.session`` block, the venue's session is the one
+    the data block sets (``session_open``, ``session_close``, ``timezone``), so that DAY
+    orders and market-on-close end where the data's daily bars are stamped."""
+    options = dict(config.execution)
+    data = config.data.options
+    if "session" not in options and data.keys() & _DATA_SESSION_KEYS.keys():
+        options["session"] = {
+            ours: data[theirs] for theirs, ours in _DATA_SESSION_KEYS.items() if theirs in data
+        }
     return SimulatedExecutionService(
         _validated(
             "execution",
-            lambda: ExecutionConfig.model_validate(config.execution),
+            lambda: ExecutionConfig.model_validate(options),
             config.as_written,
-        )
+        ),
+        instruments=instruments,
     )
 
 
@@ -141,7 +159,7 @@ def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
         ),
         data=data,
         portfolio=build_portfolio(config),
-        execution=build_execution(config),
+        execution=build_execution(config, data.instruments(list(config.data.symbols))),
         risk=build_risk(config),
         strategies=build_strategies(config, base_dir),
     )

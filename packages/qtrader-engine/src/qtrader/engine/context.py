@@ -25,6 +25,7 @@ from qtrader.models import (
     Order,
     OrderHelpers,
     PortfolioView,
+    ReplaceRequest,
 )
 from qtrader.models.ports import BoolArray
 
@@ -58,6 +59,7 @@ class EngineStrategyContext(OrderHelpers):
         self._mask: BoolArray | None = None  # has_bars() of the current slice, once computed
         self._intents: list[Intent] = []
         self._cancels: list[str] = []
+        self._replaces: list[ReplaceRequest] = []
 
     # -- engine side ---------------------------------------------------------
     def set_bars(self, bars: BarSlice) -> None:
@@ -69,6 +71,12 @@ class EngineStrategyContext(OrderHelpers):
         intents, cancels = self._intents, self._cancels
         self._intents, self._cancels = [], []
         return intents, cancels
+
+    def drain_replaces(self) -> list[ReplaceRequest]:
+        """Hand over (and forget) the replaces asked for since the last call; the engine
+        sends them to the venue after the cancels."""
+        replaces, self._replaces = self._replaces, []
+        return replaces
 
     # -- what the strategy reads ---------------------------------------------
     @property
@@ -143,6 +151,9 @@ class EngineStrategyContext(OrderHelpers):
     # -- the primitives OrderHelpers builds on ---------------------------------
     def _ask(self, intent: Intent) -> None:
         self._intents.append(intent)
+
+    def _ask_replace(self, request: ReplaceRequest) -> None:
+        self._replaces.append(request)
 
     def _asked(self) -> list[Intent]:
         return self._intents

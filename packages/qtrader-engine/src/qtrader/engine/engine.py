@@ -164,6 +164,8 @@ class BacktestEngine:
                 self._history.apply_split(action.symbol, float(action.ratio))
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
+        for order in report.orders:  # placed by the venue: the exits of a filled bracket
+            self._recorder.order(order)
         fills = report.fills
         if fills:  # (3)
             apply_fill, record_fill = self._portfolio.apply_fill, self._recorder.fill
@@ -192,6 +194,9 @@ class BacktestEngine:
             intents.extend(asked)
             for order_id in cancels:
                 update = self._execution.cancel(order_id, bars.timestamp)
+                self._recorder.updates(() if update is None else (update,))
+            for change in self._contexts[sid].drain_replaces():
+                update = self._execution.replace(change, bars.timestamp)
                 self._recorder.updates(() if update is None else (update,))
         if not intents:
             return

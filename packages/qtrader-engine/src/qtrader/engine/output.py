@@ -247,6 +247,8 @@ FILL_COLUMNS = (
     ("order_id", "order_id"),
     ("fill_id", "id"),
     ("strategy_id", "strategy_id"),
+    ("slippage_per_share", "slippage_per_share"),
+    ("slippage_cost", "slippage_cost"),
 )
 ORDER_COLUMNS = (
     ("created_at", "created_at"),

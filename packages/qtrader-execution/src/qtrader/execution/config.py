@@ -12,16 +12,31 @@ Numbers are ``Decimal``. A YAML float such as ``0.005`` arrives as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from qtrader.execution.errors import ExecutionConfigError
 from qtrader.models import FrozenModel
 
 ZERO = Decimal(0)
+
+
+class BracketConflict(StrEnum):
+    """Which exit of a bracket fills when one bar reached both its stop and its target.
+
+    An OHLC bar does not say whether its high or its low came first. A leg that was
+    marketable at the open happened first and always wins; otherwise this decides.
+    """
+
+    STOP_LOSS = "stop_loss"
+    """The pessimistic leg (the default): assume the stop was hit first."""
+    TAKE_PROFIT = "take_profit"
+    """The optimistic leg: assume the target was reached first."""
 
 
 class NextOpenFillConfig(FrozenModel):
@@ -32,6 +47,12 @@ class NextOpenFillConfig(FrozenModel):
     """
 
     model: Literal["next_open"] = "next_open"
+    participation: Decimal | None = Field(default=None, gt=0, le=1)
+    """At most this fraction of each bar's volume is filled, shared by every order of the
+    symbol in that bar (in submission order); the rest keeps working. A zero-volume bar
+    then fills nothing. ``None`` (default): volume is ignored and orders fill in full."""
+    bracket_conflict: BracketConflict = BracketConflict.STOP_LOSS
+    """Which exit of a bracket fills when one bar could have filled both."""
 
 
 # The only fill model today. When a second one arrives this becomes a union
@@ -54,7 +75,45 @@ class BpsSlippageConfig(FrozenModel):
     """Basis points of the price (1 bp = 0.01%); below 10000 so a sell price stays positive."""
 
 
-SlippageConfig = Annotated[NoSlippageConfig | BpsSlippageConfig, Field(discriminator="model")]
+class HalfSpreadSlippageConfig(FrozenModel):
+    """Half a spread estimated from the bar's range: buys pay ``price + spread / 2``,
+    sells receive ``price - spread / 2``, with ``spread = max(range_fraction x (high - low),
+    minimum_spread)``.
+
+    OHLC bars carry no quotes, so the range is the proxy: on one-minute bars the range is
+    close to the spread (``range_fraction`` near 1); a daily range is mostly price
+    movement, so a daily proxy needs a small fraction (e.g. 0.02)."""
+
+    model: Literal["half_spread"] = "half_spread"
+    range_fraction: Decimal = Field(gt=0, le=1)
+    """The estimated spread as a fraction of the bar's high - low."""
+    minimum_spread: Decimal = Field(default=ZERO, ge=0)
+    """The least spread, in price units (e.g. one tick, 0.01)."""
+
+
+class SquareRootSlippageConfig(FrozenModel):
+    """Square-root market impact: each share costs ``price x coefficient x sigma x
+    sqrt(q / V)``, ``q`` the fill's quantity and ``V`` the bar's volume.
+
+    ``sigma`` is the volatility over one bar, as a fraction of price: configured, or (when
+    ``None``) the bar's own Parkinson estimate ``ln(high / low) / (2 sqrt(ln 2))``, which
+    needs nothing but the bar. ``coefficient`` is the "Y" of the literature, of order 1
+    (Almgren et al. 2005; Toth et al. 2011). It needs ``fill.participation``: that keeps
+    ``q / V`` at most the participation, and zero-volume bars (``V = 0``) fill nothing."""
+
+    model: Literal["square_root"] = "square_root"
+    coefficient: Decimal = Field(default=Decimal(1), gt=0)
+    """The "Y" in ``Y x sigma x sqrt(q / V)``."""
+    sigma: Decimal | None = Field(default=None, gt=0, lt=1)
+    """Volatility per bar as a fraction (0.02 = 2%); ``None``: estimated from each bar."""
+    max_fraction: Decimal = Field(default=Decimal("0.5"), gt=0, lt=1)
+    """The impact is at most this fraction of the price, so a sell price stays positive."""
+
+
+SlippageConfig = Annotated[
+    NoSlippageConfig | BpsSlippageConfig | HalfSpreadSlippageConfig | SquareRootSlippageConfig,
+    Field(discriminator="model"),
+]
 
 
 class NoCommissionConfig(FrozenModel):
@@ -98,8 +157,103 @@ class PercentCommissionConfig(_BoundedCommissionConfig):
     """Fraction of the fill's notional (price x quantity): 0.001 = 0.1%."""
 
 
+class FlatCommissionConfig(FrozenModel):
+    """``amount`` per order, charged with its first fill, whatever it trades."""
+
+    model: Literal["flat"] = "flat"
+    amount: Decimal = Field(ge=0)
+
+
+class CommissionTier(FrozenModel):
+    """Shares traded in the calendar month up to ``up_to`` (inclusive) cost ``rate`` each."""
+
+    up_to: int | None = Field(default=None, gt=0)
+    """The month's share count where this tier ends; ``None``: no end (the last tier)."""
+    rate: Decimal = Field(ge=0)
+
+
+# Interactive Brokers, IBKR Pro, US stocks and ETFs: the broker's commission only (the
+# Tiered plan's exchange, clearing, regulatory and pass-through fees are not modelled),
+# as published at https://www.interactivebrokers.com/en/pricing/commissions-stocks.php
+TIERED_PRESETS: dict[str, dict[str, Any]] = {
+    "ibkr_pro_tiered": {
+        "tiers": (
+            {"up_to": 300_000, "rate": Decimal("0.0035")},
+            {"up_to": 3_000_000, "rate": Decimal("0.0020")},
+            {"up_to": 20_000_000, "rate": Decimal("0.0015")},
+            {"up_to": 100_000_000, "rate": Decimal("0.0010")},
+            {"up_to": None, "rate": Decimal("0.0005")},
+        ),
+        "minimum": Decimal("0.35"),
+        "maximum_fraction": Decimal("0.01"),
+    },
+    "ibkr_pro_fixed": {
+        "tiers": ({"up_to": None, "rate": Decimal("0.005")},),
+        "minimum": Decimal("1.00"),
+        "maximum_fraction": Decimal("0.01"),
+    },
+}
+
+
+class TieredCommissionConfig(FrozenModel):
+    """A rate per share that falls with the account's share volume in the calendar month.
+
+    Each share pays the rate of the tier the month's running count is in when it trades
+    (a fill that crosses a tier boundary pays both rates, each on its own shares); the
+    count covers every symbol, buys and sells, and starts again each calendar month (of
+    the fill's timestamp, in the zone it is stamped in). Per ORDER: at least ``minimum``,
+    at most ``maximum`` and at most ``maximum_fraction`` of the order's traded value (the
+    cap applies last, as in Interactive Brokers' own example: 1,000 shares at 0.25 on the
+    fixed plan pay 2.50).
+
+    ``preset: ibkr_pro_tiered`` or ``ibkr_pro_fixed`` fills in ``tiers``, ``minimum`` and
+    ``maximum_fraction`` from Interactive Brokers' published US stock tables (see
+    ``TIERED_PRESETS``); a preset takes none of those keys.
+    """
+
+    model: Literal["tiered"] = "tiered"
+    preset: Literal["ibkr_pro_tiered", "ibkr_pro_fixed"] | None = None
+    tiers: tuple[CommissionTier, ...] = Field(min_length=1)
+    minimum: Decimal = Field(default=ZERO, ge=0)
+    maximum: Decimal | None = Field(default=None, gt=0)
+    maximum_fraction: Decimal | None = Field(default=None, gt=0, lt=1)
+    """Most commission per order as a fraction of its traded value (0.01 = 1%)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_preset(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("preset") is None:
+            return data
+        preset = data["preset"]
+        if preset not in TIERED_PRESETS:
+            return data  # the Literal refuses it, naming the allowed ones
+        clash = sorted({"tiers", "minimum", "maximum", "maximum_fraction"} & data.keys())
+        if clash:
+            raise ValueError(
+                f"preset {preset} sets tiers, minimum and maximum_fraction; "
+                f"give either the preset or {', '.join(clash)}"
+            )
+        return {**data, **TIERED_PRESETS[preset]}
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> TieredCommissionConfig:
+        bounds = [tier.up_to for tier in self.tiers]
+        if bounds[-1] is not None or None in bounds[:-1]:
+            raise ValueError("only the last tier, and it must, has no up_to (no end)")
+        ends = [b for b in bounds if b is not None]
+        if ends != sorted(set(ends)):
+            raise ValueError(f"tier ends must increase, got {ends}")
+        if self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum} is above maximum {self.maximum}")
+        return self
+
+
 CommissionConfig = Annotated[
-    NoCommissionConfig | PerShareCommissionConfig | PercentCommissionConfig,
+    NoCommissionConfig
+    | PerShareCommissionConfig
+    | PercentCommissionConfig
+    | FlatCommissionConfig
+    | TieredCommissionConfig,
     Field(discriminator="model"),
 ]
 
@@ -113,22 +267,86 @@ class SplitPolicy(StrEnum):
     """Cancel them (what many brokers do); the strategy must re-place them."""
 
 
+class SessionConfig(FrozenModel):
+    """The trading session, as local times in each instrument's zone.
+
+    A bar stamped at or after ``close`` (local) ends its session: DAY orders expire
+    after it and market-on-close orders fill at its close. Daily bars are stamped at the
+    close, so each ends its session. A bar that opened at or after ``open`` on a later
+    session starts one: market-on-open orders fill at its open. Set both to what the data
+    uses if its sessions are not 09:30-16:00 (e.g. ``'15:00'`` for Tokyo's close).
+    """
+
+    timezone: str = "America/New_York"
+    """IANA zone of symbols the service was given no ``Instrument`` for."""
+    open: time = time(9, 30)
+    close: time = time(16, 0)
+
+    @field_validator("open", "close", mode="before")
+    @classmethod
+    def _time_not_number(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 16:00 as the sexagesimal integer 960.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f"give a session time as a quoted string such as '16:00', not the number {value}"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}; expected an IANA name") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> SessionConfig:
+        for name in ("open", "close"):
+            if getattr(self, name).tzinfo is not None:
+                raise ValueError(f"{name} must be a local time without offset (see 'timezone')")
+        if self.open >= self.close:
+            raise ValueError(f"open {self.open} must be before close {self.close}")
+        return self
+
+
 class ExecutionConfig(FrozenModel):
     """Settings of ``SimulatedExecutionService``. Frozen; unknown keys are rejected.
 
     The YAML shape::
 
         execution:
-          fill: {model: next_open}
+          fill: {model: next_open, participation: 0.1, bracket_conflict: stop_loss}
           slippage: {model: bps, bps: 5}
           commission: {model: per_share, rate: 0.005, minimum: 1.00}
           on_split: adjust
+          session: {timezone: America/New_York, open: '09:30', close: '16:00'}
+          max_price_deviation: 0.1
+          lifecycle_updates: false
     """
 
     fill: FillConfig = NextOpenFillConfig()
     slippage: SlippageConfig = NoSlippageConfig()
     commission: CommissionConfig = NoCommissionConfig()
     on_split: SplitPolicy = SplitPolicy.ADJUST
+    session: SessionConfig = SessionConfig()
+    max_price_deviation: Decimal | None = Field(default=None, gt=0)
+    """Fill-price guard: an order that carries a ``sizing_price`` is cancelled instead of
+    filled at a price further than this fraction from it (0.1 = 10%). ``None``: off."""
+    lifecycle_updates: bool = False
+    """Also report ``ACCEPTED`` (with the next bars), ``PARTIALLY_FILLED`` and ``FILLED``
+    updates. Off by default: cancellations, expiries, rejections and replacements are
+    always reported, and fills are in the fills."""
+
+    @model_validator(mode="after")
+    def _impact_needs_participation(self) -> ExecutionConfig:
+        if isinstance(self.slippage, SquareRootSlippageConfig) and self.fill.participation is None:
+            raise ValueError(
+                "slippage square_root needs fill.participation (e.g. 0.1): the impact is on "
+                "the fraction of each bar's volume an order takes"
+            )
+        return self
 
 
 def load_execution_config(data: Mapping[str, Any]) -> ExecutionConfig:

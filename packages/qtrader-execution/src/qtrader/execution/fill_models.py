@@ -14,45 +14,58 @@ from typing import Protocol, runtime_checkable
 from qtrader.execution.config import FillConfig
 from qtrader.models import FloatArray, Order, OrderType, Side, to_decimal
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True, slots=True)
 class BarPrices:
-    """One symbol's bar as exact ``Decimal`` prices (from the float columns via ``to_decimal``)."""
+    """One symbol's bar as exact ``Decimal`` prices (from the float columns via
+    ``to_decimal``), and its volume (what a volume cap and an impact model read)."""
 
     open: Decimal
     high: Decimal
     low: Decimal
     close: Decimal
+    volume: Decimal = Decimal(0)
 
     @classmethod
     def from_columns(
-        cls, open: FloatArray, high: FloatArray, low: FloatArray, close: FloatArray, i: int
+        cls,
+        open: FloatArray,
+        high: FloatArray,
+        low: FloatArray,
+        close: FloatArray,
+        i: int,
+        volume: FloatArray | None = None,
     ) -> BarPrices:
         """Row ``i`` of the columns; each price becomes its ``to_decimal`` when first read
         (a market order reads only the open), the same Decimal as if made at once."""
-        return _ColumnBarPrices((open, high, low, close), i)
+        return _ColumnBarPrices((open, high, low, close, volume), i)
 
 
 class _ColumnBarPrices(BarPrices):
     """A ``BarPrices`` read lazily from a slice's columns."""
 
     __slots__ = ("_columns", "_i", "_made")
-    _columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+    _columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray | None]
     _i: int
     _made: list[Decimal | None]
 
     def __init__(
-        self, columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray], i: int
+        self,
+        columns: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray | None],
+        i: int,
     ) -> None:
         object.__setattr__(self, "_columns", columns)
         object.__setattr__(self, "_i", i)
-        object.__setattr__(self, "_made", [None, None, None, None])
+        object.__setattr__(self, "_made", [None, None, None, None, None])
 
     def _price(self, k: int) -> Decimal:
         made = self._made
         price = made[k]
         if price is None:
-            price = made[k] = to_decimal(self._columns[k][self._i])
+            column = self._columns[k]
+            price = made[k] = ZERO if column is None else to_decimal(column[self._i])
         return price
 
     @property
@@ -70,6 +83,10 @@ class _ColumnBarPrices(BarPrices):
     @property
     def close(self) -> Decimal:
         return self._price(3)
+
+    @property
+    def volume(self) -> Decimal:
+        return self._price(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +141,10 @@ class NextOpenFillModel:
 
       Once triggered it is a plain limit order in later bars.
 
+    - Market-on-open: the open. Market-on-close: the close. The service offers
+      them only the bar that opens (closes) their session, never the decision bar.
+    - Trailing stop: the service hands it over as a stop at its current level.
+
     The intra-bar path is unknown; every rule above picks a price the bar
     certainly traded at or after the condition, and no better.
     """
@@ -132,12 +153,19 @@ class NextOpenFillModel:
 
     def match(self, order: Order, triggered: bool, bar: BarPrices) -> Match:
         kind = order.type
-        if kind is OrderType.MARKET:
+        if kind is OrderType.MARKET or kind is OrderType.MARKET_ON_OPEN:
             return Match(price=bar.open, at_open=True)
         if kind is OrderType.LIMIT:
             return _limit(order.side, _price(order.limit_price), bar)
         if kind is OrderType.STOP:
             return _stop(order.side, _price(order.stop_price), bar)
+        if kind is OrderType.MARKET_ON_CLOSE:
+            return Match(price=bar.close)
+        if kind is OrderType.TRAILING_STOP:
+            raise ValueError(
+                f"order {order.id}: a trailing stop is matched as a stop at its current "
+                "level (the service does that); the fill model never sees one"
+            )
         limit = _price(order.limit_price)
         if triggered:
             return _limit(order.side, limit, bar, triggered=True)

@@ -22,6 +22,7 @@ from qtrader.models.orders import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    ReplaceRequest,
     Side,
     TimeInForce,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "PortfolioView",
     "Position",
     "PriceAdjustment",
+    "ReplaceRequest",
     "RiskDecision",
     "RiskService",
     "Side",

@@ -9,10 +9,18 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
 
 from qtrader.models._base import to_decimal
-from qtrader.models.orders import Order, OrderRequest, OrderType, Side, TimeInForce
+from qtrader.models.orders import (
+    Order,
+    OrderRequest,
+    OrderType,
+    ReplaceRequest,
+    Side,
+    TimeInForce,
+)
 from qtrader.models.signals import Intent, Signal, SignalDirection
 
 ZERO = Decimal(0)
@@ -61,8 +69,20 @@ class OrderHelpers(ABC):
         stop_price: Decimal | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
+        trailing: Decimal | int | str | None = None,
     ) -> None:
-        self._order(Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag)
+        """Buy; the order type follows from the prices given (none: market). ``trailing``
+        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        self._order(
+            Side.BUY,
+            symbol,
+            quantity,
+            limit_price,
+            stop_price,
+            time_in_force,
+            tag,
+            **_trailing_fields(trailing),
+        )
 
     def sell(
         self,
@@ -73,8 +93,20 @@ class OrderHelpers(ABC):
         stop_price: Decimal | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
+        trailing: Decimal | int | str | None = None,
     ) -> None:
-        self._order(Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag)
+        """Sell; the order type follows from the prices given (none: market). ``trailing``
+        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        self._order(
+            Side.SELL,
+            symbol,
+            quantity,
+            limit_price,
+            stop_price,
+            time_in_force,
+            tag,
+            **_trailing_fields(trailing),
+        )
 
     def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
         """Order the difference between ``target`` and what is already committed:
@@ -126,18 +158,105 @@ class OrderHelpers(ABC):
         stop_price: Decimal | None,
         time_in_force: TimeInForce,
         tag: str | None,
+        **fields: Any,
     ) -> None:
+        """``fields``: further ``OrderRequest`` fields (a ``type`` replaces the one the
+        prices imply: a trailing stop; a bracket's exit prices)."""
         self._check_symbol(symbol)
+        kind = fields.pop("type", None) or OrderType.for_prices(limit_price, stop_price)
         self._ask(
             OrderRequest(
                 strategy_id=self.strategy_id,
                 symbol=symbol,
                 side=side,
                 quantity=Decimal(quantity),
-                type=OrderType.for_prices(limit_price, stop_price),
+                type=kind,
                 limit_price=limit_price,
                 stop_price=stop_price,
                 time_in_force=time_in_force,
                 tag=tag,
+                **fields,
             )
         )
+
+    # -- brackets and replaces (issue 7) ---------------------------------------------
+    def bracket(
+        self,
+        symbol: str,
+        quantity: Decimal | int,
+        *,
+        stop_loss: Decimal | int | str | None,
+        take_profit: Decimal | int | str | None,
+        side: Side = Side.BUY,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str | None = None,
+    ) -> None:
+        """Enter (market, or limit/stop by the prices given); once the entry fills, the
+        venue places the exits on the other side: a stop at ``stop_loss`` and a limit at
+        ``take_profit`` (``None``: no such exit), one cancelling the other. For a buy,
+        ``stop_loss`` < entry price < ``take_profit``; a sell mirrors."""
+        self._order(
+            side,
+            symbol,
+            quantity,
+            limit_price,
+            stop_price,
+            time_in_force,
+            tag,
+            stop_loss_price=_decimal_or_none(stop_loss),
+            take_profit_price=_decimal_or_none(take_profit),
+        )
+
+    def replace(
+        self,
+        order_id: str,
+        *,
+        quantity: Decimal | int | None = None,
+        limit_price: Decimal | int | str | None = None,
+        stop_price: Decimal | int | str | None = None,
+    ) -> None:
+        """Ask the venue to modify one of this strategy's working orders (it keeps its id
+        and place) from the next bar on. The venue answers with an order update:
+        ``REPLACED`` and what changed, or the order's status and why it could not."""
+        self._ask_replace(
+            ReplaceRequest(
+                strategy_id=self.strategy_id,
+                order_id=order_id,
+                quantity=_decimal_or_none(quantity),
+                limit_price=_decimal_or_none(limit_price),
+                stop_price=_decimal_or_none(stop_price),
+            )
+        )
+
+    def _ask_replace(self, request: ReplaceRequest) -> None:
+        """Record one replace for the venue (a context that sends replaces overrides this)."""
+        raise NotImplementedError(f"{type(self).__name__} does not send replaces to a venue")
+
+
+def _decimal_or_none(value: Decimal | int | str | None) -> Decimal | None:
+    """A price or quantity as an exact ``Decimal`` (a float through ``str``)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+def _trailing_fields(trailing: Decimal | int | str | None) -> dict[str, Any]:
+    """The ``OrderRequest`` fields of a trailing stop: ``"2%"`` trails by 2 percent, an
+    amount (``Decimal("0.50")``, ``"0.50"``) by that much."""
+    if trailing is None:
+        return {}
+    try:
+        if isinstance(trailing, str) and trailing.strip().endswith("%"):
+            percent = Decimal(trailing.strip().removesuffix("%").strip())
+            return {"type": OrderType.TRAILING_STOP, "trail_percent": percent}
+        return {"type": OrderType.TRAILING_STOP, "trail_amount": _decimal_or_none(trailing)}
+    except (InvalidOperation, ValueError):
+        raise ValueError(
+            f"trailing {trailing!r} is not an amount (such as Decimal('0.50')) or a percent "
+            "(such as '2%')"
+        ) from None

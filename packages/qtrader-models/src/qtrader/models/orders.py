@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from qtrader.models._base import FrozenModel
 
+ZERO = Decimal(0)
+
 
 class Side(StrEnum):
     BUY = "buy"
@@ -25,6 +27,14 @@ class OrderType(StrEnum):
     LIMIT = "limit"
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+    """A stop that follows the market at ``trail_amount`` (price units) or ``trail_percent``
+    behind the best price since the order became active; it never moves back."""
+    MARKET_ON_OPEN = "market_on_open"
+    """Fills at the open of the first session that opens after the decision."""
+    MARKET_ON_CLOSE = "market_on_close"
+    """Fills at the close of the first session that closes after the decision (never at
+    the close of the bar that decided it)."""
 
     @staticmethod
     def for_prices(limit_price: Decimal | None, stop_price: Decimal | None) -> OrderType:
@@ -39,6 +49,13 @@ class TimeInForce(StrEnum):
     """Good for the session in which the order becomes active (not the submit session)."""
     GTC = "gtc"
     """Good until cancelled."""
+    GTD = "gtd"
+    """Good until ``expire_at``: it trades only in what of a bar lies before that time."""
+    IOC = "ioc"
+    """Immediate or cancel: what does not fill on the bar where the order becomes active
+    is cancelled."""
+    FOK = "fok"
+    """Fill or kill: fills in full on the bar where the order becomes active, or not at all."""
 
 
 class OrderStatus(StrEnum):
@@ -48,10 +65,31 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REJECTED = "rejected"
+    REPLACED = "replaced"
+    """A working order's quantity or prices were modified (it keeps its id)."""
+
+
+_PRICED_TYPES = {
+    # type: (needs limit_price, needs stop_price)
+    OrderType.MARKET: (False, False),
+    OrderType.LIMIT: (True, False),
+    OrderType.STOP: (False, True),
+    OrderType.STOP_LIMIT: (True, True),
+    OrderType.TRAILING_STOP: (False, False),
+    OrderType.MARKET_ON_OPEN: (False, False),
+    OrderType.MARKET_ON_CLOSE: (False, False),
+}
 
 
 class OrderRequest(FrozenModel):
-    """An order a strategy wants, before risk has looked at it and before it has an id."""
+    """An order a strategy wants, before risk has looked at it and before it has an id.
+
+    Beyond the plain types: a trailing stop names ``trail_amount`` or ``trail_percent``
+    (percent points, 5 = 5%); GTD names ``expire_at``. ``stop_loss_price`` and
+    ``take_profit_price`` make the order the entry of a bracket: once it fills, the venue
+    places the exits (a stop and a limit on the other side, one cancelling the other).
+    ``sizing_price`` is the price the order was sized at, for the venue's fill-price guard.
+    """
 
     strategy_id: str = Field(min_length=1)
     symbol: str = Field(min_length=1)
@@ -62,11 +100,23 @@ class OrderRequest(FrozenModel):
     stop_price: Decimal | None = Field(default=None, gt=0)
     time_in_force: TimeInForce = TimeInForce.GTC
     tag: str | None = None
+    trail_amount: Decimal | None = Field(default=None, gt=0)
+    """Trailing stop: distance in price units behind the best price."""
+    trail_percent: Decimal | None = Field(default=None, gt=0, lt=100)
+    """Trailing stop: distance in percent points (5 = 5%) of the best price."""
+    expire_at: AwareDatetime | None = None
+    """GTD: the order does not trade after this time."""
+    stop_loss_price: Decimal | None = Field(default=None, gt=0)
+    """Bracket: the stop price of the exit placed once this order fills."""
+    take_profit_price: Decimal | None = Field(default=None, gt=0)
+    """Bracket: the limit price of the exit placed once this order fills."""
+    sizing_price: Decimal | None = Field(default=None, gt=0)
+    """The price the quantity was sized at (e.g. the last close); a venue with a price
+    guard cancels a fill too far from it."""
 
     @model_validator(mode="after")
     def _check_prices(self) -> OrderRequest:
-        needs_limit = self.type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
-        needs_stop = self.type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        needs_limit, needs_stop = _PRICED_TYPES[self.type]
         if needs_limit != (self.limit_price is not None):
             raise ValueError(
                 f"a {self.type.value} order {'needs' if needs_limit else 'takes no'} limit_price"
@@ -75,26 +125,104 @@ class OrderRequest(FrozenModel):
             raise ValueError(
                 f"a {self.type.value} order {'needs' if needs_stop else 'takes no'} stop_price"
             )
+        trails = (self.trail_amount is not None) + (self.trail_percent is not None)
+        if self.type is OrderType.TRAILING_STOP:
+            if trails != 1:
+                raise ValueError(
+                    "a trailing_stop order needs exactly one of trail_amount and trail_percent"
+                )
+        elif trails:
+            raise ValueError(f"a {self.type.value} order takes no trail_amount or trail_percent")
+        if (self.time_in_force is TimeInForce.GTD) != (self.expire_at is not None):
+            raise ValueError(
+                "a gtd order needs expire_at"
+                if self.expire_at is None
+                else f"a {self.time_in_force.value} order takes no expire_at (only gtd does)"
+            )
+        if self.stop_loss_price is not None or self.take_profit_price is not None:
+            self._check_bracket()
         return self
+
+    def _check_bracket(self) -> None:
+        """Exits on the right side: for a buy, stop-loss < entry price < take-profit."""
+        below, above = self.stop_loss_price, self.take_profit_price
+        if self.side is Side.SELL:
+            below, above = above, below
+        names = {
+            "stop_loss_price": self.stop_loss_price,
+            "take_profit_price": self.take_profit_price,
+        }
+        entry = self.limit_price if self.limit_price is not None else self.stop_price
+        if below is not None and above is not None and below >= above:
+            raise ValueError(
+                f"a {self.side.value} bracket needs stop_loss_price "
+                f"{'below' if self.side is Side.BUY else 'above'} take_profit_price, got "
+                f"{', '.join(f'{k}={v}' for k, v in names.items())}"
+            )
+        if entry is not None and (
+            (below is not None and below >= entry) or (above is not None and above <= entry)
+        ):
+            raise ValueError(
+                f"a {self.side.value} bracket needs its exits on either side of its entry "
+                f"price {entry}, got {', '.join(f'{k}={v}' for k, v in names.items() if v)}"
+            )
 
     @property
     def signed_quantity(self) -> Decimal:
         return self.quantity * self.side.sign
+
+    @property
+    def is_bracket(self) -> bool:
+        """Whether the venue places exits once this order fills."""
+        return self.stop_loss_price is not None or self.take_profit_price is not None
 
 
 class Order(OrderRequest):
     """An order accepted by an execution service, which assigned its ``id``.
 
     ``created_at`` is the decision time; the order is active from the next
-    timestamp on, never against the bar it was decided on.
+    timestamp on, never against the bar it was decided on. ``parent_id`` is the
+    entry order of a bracket exit the venue placed, ``None`` for an order asked for.
     """
 
     id: str = Field(min_length=1)
     created_at: AwareDatetime
+    parent_id: str | None = None
+
+
+class ReplaceRequest(FrozenModel):
+    """A strategy's request to modify a working order (cancel/replace; it keeps its id).
+
+    ``None`` leaves a field as it is. The values are checked by the venue, which
+    refuses an impossible change with a reason rather than raising, like a broker.
+    """
+
+    strategy_id: str = Field(min_length=1)
+    order_id: str = Field(min_length=1)
+    quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+    def changes(self) -> dict[str, Decimal]:
+        """The fields this request sets, by name."""
+        return {
+            name: value
+            for name, value in (
+                ("quantity", self.quantity),
+                ("limit_price", self.limit_price),
+                ("stop_price", self.stop_price),
+            )
+            if value is not None
+        }
 
 
 class Fill(FrozenModel):
-    """A (possibly partial) execution of an order. Money is exact ``Decimal``."""
+    """A (possibly partial) execution of an order. Money is exact ``Decimal``.
+
+    ``slippage_per_share`` is how much worse than the fill model's price the trader got
+    (after any cap at a limit), positive for a cost; ``slippage_cost`` is that times the
+    quantity, in money. Both are already in ``price``: they explain it, not add to it.
+    """
 
     id: str = Field(min_length=1)
     order_id: str = Field(min_length=1)
@@ -103,8 +231,10 @@ class Fill(FrozenModel):
     side: Side
     quantity: Decimal = Field(gt=0)
     price: Decimal = Field(gt=0)
-    commission: Decimal = Field(default=Decimal(0), ge=0)
+    commission: Decimal = Field(default=ZERO, ge=0)
     timestamp: AwareDatetime
+    slippage_per_share: Decimal = ZERO
+    slippage_cost: Decimal = ZERO
 
     @property
     def signed_quantity(self) -> Decimal:
@@ -117,7 +247,8 @@ class Fill(FrozenModel):
 
 
 class OrderUpdate(FrozenModel):
-    """A change of an order's status other than a fill (cancel, expiry, rejection)."""
+    """A change of an order's status other than a fill (cancel, expiry, rejection,
+    replacement; and, when a venue reports its whole life cycle, acceptance and fills)."""
 
     order_id: str = Field(min_length=1)
     status: OrderStatus
@@ -126,7 +257,12 @@ class OrderUpdate(FrozenModel):
 
 
 class ExecutionReport(FrozenModel):
-    """What an execution service reports for one timestamp."""
+    """What an execution service reports for one timestamp.
+
+    ``orders`` are orders the venue placed by itself (the exits of a bracket whose
+    entry filled), to be recorded like the ones it accepted from ``submit``.
+    """
 
     fills: tuple[Fill, ...] = ()
     updates: tuple[OrderUpdate, ...] = ()
+    orders: tuple[Order, ...] = ()

@@ -32,6 +32,8 @@ from qtrader.models.orders import (
     Order,
     OrderRequest,
     OrderUpdate,
+    ReplaceRequest,
+    Side,
     TimeInForce,
 )
 from qtrader.models.portfolio import PortfolioState
@@ -119,6 +121,14 @@ class ExecutionService(Protocol):
 
     def cancel(self, order_id: str, at: datetime) -> OrderUpdate | None:
         """Cancel a working order; ``None`` when it is not working any more."""
+        ...
+
+    def replace(self, request: ReplaceRequest, at: datetime) -> OrderUpdate | None:
+        """Modify a working order's quantity or prices, decided at ``at`` (it keeps its id
+        and place; the change applies from the next bar on). An update with status
+        ``REPLACED`` says what changed; a change the venue cannot make leaves the order as
+        it was and is answered with its current status and the reason; ``None`` when the
+        order is not working any more."""
         ...
 
     def process(self, bars: BarSlice) -> ExecutionReport:
@@ -277,8 +287,10 @@ class StrategyContext(Protocol):
         stop_price: Decimal | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
+        trailing: Decimal | int | str | None = None,
     ) -> None:
-        """Buy; the order type follows from the prices given (none: market)."""
+        """Buy; the order type follows from the prices given (none: market). ``trailing``
+        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
         ...
 
     def sell(
@@ -290,8 +302,38 @@ class StrategyContext(Protocol):
         stop_price: Decimal | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
+        trailing: Decimal | int | str | None = None,
     ) -> None:
-        """Sell; the order type follows from the prices given (none: market)."""
+        """Sell; the order type follows from the prices given (none: market). ``trailing``
+        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        ...
+
+    def bracket(
+        self,
+        symbol: str,
+        quantity: Decimal | int,
+        *,
+        stop_loss: Decimal | int | str | None,
+        take_profit: Decimal | int | str | None,
+        side: Side = Side.BUY,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        tag: str | None = None,
+    ) -> None:
+        """An entry whose fill makes the venue place a stop-loss and a take-profit on the
+        other side, one cancelling the other."""
+        ...
+
+    def replace(
+        self,
+        order_id: str,
+        *,
+        quantity: Decimal | int | None = None,
+        limit_price: Decimal | int | str | None = None,
+        stop_price: Decimal | int | str | None = None,
+    ) -> None:
+        """Modify one of this strategy's working orders from the next bar on (same id)."""
         ...
 
     def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from qtrader.models._base import to_decimal
 from qtrader.models.context import OrderHelpers
 from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
-from qtrader.models.orders import Order, OrderRequest
+from qtrader.models.orders import Order, OrderRequest, ReplaceRequest
 from qtrader.models.ports import BoolArray, HistoryMatrix
 from qtrader.models.signals import Intent, Signal
 
@@ -21,8 +21,8 @@ class FakeStrategyContext(OrderHelpers):
     """Feed it slices with ``push``; it records what the strategy asks for.
 
     Positions and cash are whatever the test sets (``positions[symbol] = ...``);
-    nothing fills. ``orders``, ``signals``, ``cancels`` and ``logs`` collect the
-    strategy's requests; ``clear()`` forgets them between bars.
+    nothing fills. ``orders``, ``signals``, ``cancels``, ``replaces`` and ``logs`` collect
+    the strategy's requests; ``clear()`` forgets them between bars.
     """
 
     def __init__(
@@ -44,6 +44,7 @@ class FakeStrategyContext(OrderHelpers):
         self.orders: list[OrderRequest] = []
         self.signals: list[Signal] = []
         self.cancels: list[str] = []
+        self.replaces: list[ReplaceRequest] = []
         self.logs: list[str] = []
 
     # -- driving it ------------------------------------------------------------
@@ -60,6 +61,7 @@ class FakeStrategyContext(OrderHelpers):
         self.orders.clear()
         self.signals.clear()
         self.cancels.clear()
+        self.replaces.clear()
         self.logs.clear()
 
     # -- StrategyContext -------------------------------------------------------
@@ -141,6 +143,9 @@ class FakeStrategyContext(OrderHelpers):
             self.signals.append(intent)
         else:
             self.orders.append(intent)
+
+    def _ask_replace(self, request: ReplaceRequest) -> None:
+        self.replaces.append(request)
 
     def _asked(self) -> list[OrderRequest]:
         return self.orders

@@ -23,6 +23,7 @@ from qtrader.models.orders import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    ReplaceRequest,
 )
 from qtrader.models.portfolio import PortfolioState, Position
 from qtrader.models.ports import BaseStrategy, PortfolioView, StrategyContext
@@ -193,7 +194,8 @@ class FakePortfolioService:
 class FakeExecutionService:
     """Fills every market order in full at the open of the next bar of its symbol.
 
-    Other order types just rest; nothing expires. No commission.
+    Other order types just rest; nothing expires. No commission. ``replace`` changes a
+    working order in place.
     """
 
     def __init__(self) -> None:
@@ -212,6 +214,20 @@ class FakeExecutionService:
         if self._working.pop(order_id, None) is None:
             return None
         return OrderUpdate(order_id=order_id, status=OrderStatus.CANCELLED, timestamp=at)
+
+    def replace(self, request: ReplaceRequest, at: datetime) -> OrderUpdate | None:
+        """Apply the changes to the working order (validated, so a bad one raises)."""
+        order = self._working.get(request.order_id)
+        if order is None:
+            return None
+        changes = request.changes()
+        self._working[order.id] = Order.model_validate({**order.model_dump(), **changes})
+        return OrderUpdate(
+            order_id=order.id,
+            status=OrderStatus.REPLACED,
+            timestamp=at,
+            reason=", ".join(f"{name} {value}" for name, value in changes.items()),
+        )
 
     def process(self, bars: BarSlice) -> ExecutionReport:
         fills = []
