@@ -177,3 +177,14 @@ def test_keep_leaves_the_full_results_of_the_best_runs_only(tiny: Path, tmp_path
     returns = sorted((r.metrics["total_return"] or 0.0 for r in result.records), reverse=True)
     assert sorted(r.metrics["total_return"] or 0.0 for r in kept) == sorted(returns[:2])
     assert len(list((tmp_path / "s" / "runs").iterdir())) == 2
+
+
+def test_the_sweep_report_is_self_contained_and_deterministic(tiny: Path, tmp_path: Path) -> None:
+    run_sweep(spec(tiny, tmp_path / "a", metric="total_return"), SerialExecutor())
+    run_sweep(spec(tiny, tmp_path / "b", metric="total_return"), SerialExecutor())
+    page = (tmp_path / "a" / "sweep.html").read_text()
+    assert page == (tmp_path / "b" / "sweep.html").read_text()
+    assert page.count('class="cell"') == 9  # 3 x 3 grid, 3 cells skipped ("n/a")
+    assert page.count(">n/a<") == 3
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page

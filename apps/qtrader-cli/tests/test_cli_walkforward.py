@@ -77,3 +77,6 @@ def test_walk_forward_on_the_sample_data(tmp_path: Path) -> None:
         values = [Decimal(line.split(",")[2]) for line in equity.splitlines()[1:]]
         growth *= values[-1] / values[0]
     assert curve[-1][1] == pytest.approx(Decimal(1_000_000) * growth)
+    page = (tmp_path / "wf" / "walkforward.html").read_text()
+    assert page.count("<tr>") == 4  # the header and three windows
+    assert '<path d="M10.0,' in page

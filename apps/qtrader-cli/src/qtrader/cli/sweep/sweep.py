@@ -147,6 +147,9 @@ def run_sweep(
     if spec.keep is not None:
         ordered = _keep_best(ordered, spec)
     _write_tables(spec, ordered)
+    from qtrader.cli.sweep.report import render  # noqa: PLC0415 - report imports this module
+
+    _atomic_write(spec.output / "sweep.html", render(spec, ordered).encode())
     return SweepResult(ordered, skipped, resumed, best_of(ordered, spec.metric, spec.maximize))
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from qtrader.cli.config import load_config
 from qtrader.cli.sweep.executors import SweepExecutor
 from qtrader.cli.sweep.grid import SweepError
+from qtrader.cli.sweep.report import render_walk_forward
 from qtrader.cli.sweep.runs import RunTask, execute, run_id, with_values
 from qtrader.cli.sweep.sweep import SweepSpec, _atomic_write, best_of, points_of
 
@@ -177,6 +178,8 @@ def _write(spec: SweepSpec, result: WalkForwardResult) -> None:
     for stamp, value in result.equity:
         curve.write(f"{stamp},{value.quantize(Decimal('0.01'))}\n")
     _atomic_write(spec.output / "oos_equity.csv", curve.getvalue().encode())
+    page = render_walk_forward(spec, result.windows, result.equity)
+    _atomic_write(spec.output / "walkforward.html", page.encode())
 
 
 def _cell(value: float | None) -> str:
