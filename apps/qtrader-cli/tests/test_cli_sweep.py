@@ -188,3 +188,51 @@ def test_the_sweep_report_is_self_contained_and_deterministic(tiny: Path, tmp_pa
     assert page.count(">n/a<") == 3
     assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page
+
+
+def test_a_dask_local_cluster_gives_the_same_table(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    run_sweep(spec(tiny, tmp_path / "serial"), SerialExecutor())
+    executor = make_executor("dask", workers=2)
+    try:
+        run_sweep(spec(tiny, tmp_path / "dask"), executor)
+    finally:
+        executor.close()
+    assert table(tmp_path / "dask") == table(tmp_path / "serial")
+
+
+def slow_execute(task: Any) -> Any:
+    """A run that takes a while, so that a worker can be killed in the middle of the sweep."""
+    import time  # noqa: PLC0415
+
+    time.sleep(0.4)
+    return sweep_module.execute(task)
+
+
+def test_a_worker_killed_during_a_dask_sweep_loses_no_run(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from qtrader.cli.sweep import DaskExecutor  # noqa: PLC0415
+
+    run_sweep(spec(tiny, tmp_path / "serial"), SerialExecutor())
+    executor = DaskExecutor(workers=2)
+    pids = executor.client.run(os.getpid)  # worker address -> process id
+    victim = sorted(pids.values())[0]
+    killer = threading.Timer(0.6, os.kill, (victim, signal.SIGKILL))
+    monkeypatch.setattr(sweep_module, "execute", slow_execute)
+    killer.start()
+    try:
+        result = run_sweep(spec(tiny, tmp_path / "dask"), executor)
+    finally:
+        killer.cancel()
+        executor.close()
+    assert len(result.records) == 6
+    assert all(r.status == "ok" for r in result.records)
+    assert table(tmp_path / "dask") == table(tmp_path / "serial")
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)  # it really died
