@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
+from qtrader.models import QTraderError
 
-class SweepError(ValueError):
+
+class SweepError(QTraderError):
     """A sweep that cannot run as asked (a bad axis, constraint or option)."""
 
 
