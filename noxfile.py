@@ -55,7 +55,8 @@ def sync(session: nox.Session, *args: str) -> None:
 def tests(session: nox.Session, package: str) -> None:
     """Run one distribution's tests, with coverage of that distribution only (bar: 90%)."""
     folder, module = DISTRIBUTIONS[package]
-    sync(session, "--package", package, "--group", "dev")
+    # --all-extras: optional features (the CLI's Dask executor) are tested too.
+    sync(session, "--package", package, "--group", "dev", "--all-extras")
     data_file = os.path.join(session.create_tmp(), ".coverage")
     session.run(
         "python", "-m", "pytest", f"{folder}/tests",
@@ -127,7 +128,7 @@ def wheels(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks (print numbers; never asserted in tests). Not part of plain `nox`."""
-    sync(session, "--all-packages")
+    sync(session, "--all-packages", "--all-extras")
     for script in (
         "packages/qtrader-data/bench/bench_stream.py",
         "packages/qtrader-data/bench/bench_formats.py",
@@ -135,6 +136,7 @@ def bench(session: nox.Session) -> None:
         "packages/qtrader-execution/bench/bench_execution.py",
         "packages/qtrader-risk/bench/bench_risk.py",
         "apps/qtrader-cli/bench/bench_backtest.py",
+        "apps/qtrader-cli/bench/bench_sweep.py",
     ):
         if os.path.exists(script):
             session.run("python", script)

@@ -148,8 +148,13 @@ class Backtest:
     data: HistoricalDataService
 
 
-def bootstrap(config: BacktestConfig, base_dir: Path) -> Backtest:
-    data = build_data(config, base_dir)
+def bootstrap(
+    config: BacktestConfig, base_dir: Path, data: HistoricalDataService | None = None
+) -> Backtest:
+    """Wire one backtest. ``data``: a data service already built from this config's
+    ``data`` section (a sweep keeps one per worker, so files load once per worker)."""
+    if data is None:
+        data = build_data(config, base_dir)
     engine = BacktestEngine(
         EngineConfig(
             start=config.start,
@@ -211,9 +216,14 @@ class RunOutcome:
     anomalies: tuple[Anomaly, ...]
 
 
-def run_backtest(config: BacktestConfig, base_dir: Path, output: Path | None) -> RunOutcome:
+def run_backtest(
+    config: BacktestConfig,
+    base_dir: Path,
+    output: Path | None,
+    data: HistoricalDataService | None = None,
+) -> RunOutcome:
     """Run one backtest; write its files into ``output`` when given."""
-    backtest = bootstrap(config, base_dir)
+    backtest = bootstrap(config, base_dir, data)
     result = backtest.engine.run()
     anomalies = backtest.data.anomalies
     if output is None:

@@ -19,10 +19,10 @@ import yaml
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from qtrader.cli.envvars import EnvVarError, KeyPath, substitute_env
-from qtrader.models import FrozenModel
+from qtrader.models import FrozenModel, QTraderError
 
 
-class ConfigError(ValueError):
+class ConfigError(QTraderError):
     """The configuration file is missing, unreadable or invalid."""
 
 

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qtrader.models import QTraderError
+
 KeyPath = tuple[str | int, ...]
 """Where a value sits in the document: mapping keys and list positions from the top."""
 
@@ -31,7 +33,7 @@ _REFERENCE = re.compile(
 )
 
 
-class EnvVarError(ValueError):
+class EnvVarError(QTraderError):
     """A reference that cannot be substituted; the message names the key and the variable."""
 
 

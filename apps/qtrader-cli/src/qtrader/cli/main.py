@@ -13,6 +13,7 @@ from rich.table import Table
 
 from qtrader.cli.data_commands import data_app
 from qtrader.cli.output import console, errors, fail, warn_anomalies
+from qtrader.cli.project_commands import check_lookahead, init, sweep
 
 app = typer.Typer(
     name="qtrader",
@@ -22,6 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.command()(sweep)
+app.command()(init)
+app.command(name="check-lookahead")(check_lookahead)
 __all__ = ["app", "console", "errors", "main"]
 
 

@@ -17,12 +17,14 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from qtrader.models import QTraderError
+
 SAMPLE_SYMBOLS = {"AAA": (11, 40.0, 0.0004, 0.016), "BBB": (12, 90.0, 0.0001, 0.021)}
 """symbol: (seed, first close, daily drift, daily volatility)."""
 FIRST_DAY, LAST_DAY = date(2022, 1, 3), date(2023, 12, 29)
 
 
-class ScaffoldError(ValueError):
+class ScaffoldError(QTraderError):
     """The target folder cannot take a new project."""
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from qtrader.models import QTraderError
+
 
 def _where(path: Path | None, line: int | None) -> str:
     if path is None:
@@ -22,7 +24,7 @@ def _where(path: Path | None, line: int | None) -> str:
     return f"{path}, {unit} {line}: "
 
 
-class DataError(ValueError):
+class DataError(QTraderError):
     """Input data that cannot be used: names the file, the line and the problem.
 
     ``path`` is the file (or folder) at fault, ``line`` the 1-based line in

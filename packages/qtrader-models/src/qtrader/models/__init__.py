@@ -2,6 +2,7 @@
 
 from qtrader.models._base import FrozenModel, to_decimal
 from qtrader.models.context import OrderHelpers
+from qtrader.models.errors import QTraderError
 from qtrader.models.market import (
     PRICE_FIELDS,
     Bar,
@@ -70,6 +71,7 @@ __all__ = [
     "PortfolioView",
     "Position",
     "PriceAdjustment",
+    "QTraderError",
     "ReplaceRequest",
     "RiskDecision",
     "RiskService",

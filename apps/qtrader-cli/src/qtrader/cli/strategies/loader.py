@@ -16,7 +16,7 @@ from qtrader.cli.strategies.bollinger_mean_reversion import BollingerMeanReversi
 from qtrader.cli.strategies.buy_and_hold import BuyAndHold
 from qtrader.cli.strategies.monthly_rebalance import MonthlyRebalance
 from qtrader.cli.strategies.sma_crossover import SmaCrossover
-from qtrader.models import Strategy
+from qtrader.models import QTraderError, Strategy
 
 BUILT_IN: Mapping[str, type[Any]] = {
     "bollinger_mean_reversion": BollingerMeanReversion,
@@ -26,7 +26,7 @@ BUILT_IN: Mapping[str, type[Any]] = {
 }
 
 
-class StrategyLoadError(ValueError):
+class StrategyLoadError(QTraderError):
     """The strategy reference or its parameters are wrong."""
 
 

@@ -1,0 +1,151 @@
+"""One run of a sweep: its config (the base with the point's values), and the worker that
+runs it with the data loaded once per worker process."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
+from qtrader.cli.sweep.grid import SweepError
+
+
+def run_id(point: dict[str, Any]) -> str:
+    """A short id that depends only on the point's values (the same on every machine)."""
+    text = json.dumps(point, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def with_values(document: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``document`` with each dotted key of ``point`` set (mappings on the
+    way are created; a key through a value that is not a mapping is an error)."""
+    result = copy.deepcopy(document)
+    for key, value in point.items():
+        node = result
+        parts = key.split(".")
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                where = ".".join(parts[: i + 1])
+                raise SweepError(f"--grid {key}: {where} is not a mapping in the config")
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class RunTask:
+    """What a worker needs for one run (plain, picklable data)."""
+
+    index: int
+    run_id: str
+    point: dict[str, Any]
+    document: dict[str, Any]
+    base_dir: str
+    output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """What a worker reports for one run."""
+
+    index: int
+    run_id: str
+    point: dict[str, Any]
+    status: str  # "ok" or "failed"
+    error: str
+    seconds: float
+    metrics: dict[str, float | int | None]
+    results: str  # the run's results folder, "" when not kept
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "run_id": self.run_id,
+            "point": self.point,
+            "status": self.status,
+            "error": self.error,
+            "seconds": self.seconds,
+            "metrics": self.metrics,
+            "results": self.results,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        return cls(
+            int(data["index"]),
+            str(data["run_id"]),
+            dict(data["point"]),
+            str(data["status"]),
+            str(data["error"]),
+            float(data["seconds"]),
+            dict(data["metrics"]),
+            str(data["results"]),
+        )
+
+
+_DATA: dict[str, Any] = {}
+"""Data services by their config, kept for the life of a worker process: each loads its
+files once, and every later run of the sweep on the same data streams from memory."""
+_DATA_KEPT = 2  # data sets kept per worker (a sweep over universes or dates has several)
+
+
+def _data_for(config: BacktestConfig, base_dir: Path) -> Any:
+    from qtrader.cli.bootstrap import build_data  # noqa: PLC0415 - heavy: workers only
+
+    key = json.dumps(
+        [config.data.model_dump(mode="json"), str(base_dir)], sort_keys=True, default=str
+    )
+    data = _DATA.get(key)
+    if data is None:
+        if len(_DATA) >= _DATA_KEPT:
+            _DATA.pop(next(iter(_DATA)))
+        data = _DATA[key] = build_data(config, base_dir)
+    return data
+
+
+def validate(document: dict[str, Any], label: str) -> BacktestConfig:
+    try:
+        return BacktestConfig.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(f"{label}: invalid config\n{describe_validation_error(exc)}") from exc
+
+
+def execute(task: RunTask) -> RunRecord:
+    """Run one backtest; never raises for a failing run (it is recorded as failed)."""
+    from qtrader.cli.bootstrap import run_backtest  # noqa: PLC0415 - heavy: workers only
+
+    started = time.perf_counter()
+    base_dir = Path(task.base_dir)
+    try:
+        config = validate(task.document, f"run {task.run_id}")
+        output = None if task.output is None else Path(task.output)
+        outcome = run_backtest(config, base_dir, output, data=_data_for(config, base_dir))
+    except Exception as exc:  # a failed run is recorded and never stops the sweep
+        return RunRecord(
+            task.index,
+            task.run_id,
+            task.point,
+            "failed",
+            f"{type(exc).__name__}: {exc}",
+            time.perf_counter() - started,
+            {},
+            "",
+        )
+    return RunRecord(
+        task.index,
+        task.run_id,
+        task.point,
+        "ok",
+        "",
+        time.perf_counter() - started,
+        dict(outcome.metrics),
+        task.output or "",
+    )

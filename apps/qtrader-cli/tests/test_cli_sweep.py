@@ -1,0 +1,238 @@
+"""Sweeps: the grid and its constraint, identical tables on every executor, metrics equal to a
+plain backtest's, failures recorded, resume after an interruption."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from qtrader.cli.api import run_backtest
+from qtrader.cli.sweep import (
+    Constraint,
+    SerialExecutor,
+    SweepError,
+    SweepSpec,
+    combinations,
+    make_executor,
+    parse_axis,
+    run_sweep,
+    sample,
+)
+from qtrader.cli.sweep import sweep as sweep_module
+
+FAST = parse_axis("strategy.params.fast=1,2,3")
+SLOW = parse_axis("strategy.params.slow=2,3,4")
+WHERE = "strategy.params.fast < strategy.params.slow"
+
+
+def test_axes_read_values_as_yaml_and_refuse_bad_input() -> None:
+    axis = parse_axis("risk.max_position_pct= 0.1, 0.25 ,true,abc")
+    assert axis.key == "risk.max_position_pct"
+    assert axis.values == (0.1, 0.25, True, "abc")
+    for bad in ("fast", "=1,2", "a..b=1", "a=1,1", "a="):
+        with pytest.raises(SweepError):
+            parse_axis(bad)
+
+
+def test_the_grid_is_the_product_in_order_and_the_constraint_skips_points() -> None:
+    points = combinations([FAST, SLOW])
+    assert [(p["strategy.params.fast"], p["strategy.params.slow"]) for p in points] == [
+        (1, 2), (1, 3), (1, 4), (2, 2), (2, 3), (2, 4), (3, 2), (3, 3), (3, 4),
+    ]  # fmt: skip
+    keep = Constraint(WHERE, [FAST.key, SLOW.key])
+    kept = [(p[FAST.key], p[SLOW.key]) for p in points if keep(p)]
+    assert kept == [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
+    assert Constraint("not (a * 2 >= b - 1) or a == -1", ["a", "b"])({"a": 1, "b": 4})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("strategy.params.fats < 3", "not a swept key"),
+        ("__import__('os')", "Call is not allowed"),
+        ("a <", "not an expression"),
+        ("a in (1, 2)", "only <, <="),
+        ("a ** 2 > 1", r"only \+ - \* / // % are allowed"),
+    ],
+)
+def test_a_bad_constraint_is_refused_before_any_run(text: str, problem: str) -> None:
+    with pytest.raises(SweepError, match=problem):
+        Constraint(text, ["a", "strategy.params.fast"])
+
+
+def test_a_random_sample_is_seeded_distinct_and_in_grid_order() -> None:
+    points = combinations([FAST, SLOW])
+    first = sample(points, 4, seed=3)
+    assert first == sample(points, 4, seed=3)
+    assert len({json.dumps(p, sort_keys=True) for p in first}) == 4
+    assert first == [p for p in points if p in first]
+    assert sample(points, 99, seed=3) == points
+
+
+def spec(tiny: Path, output: Path, **options: Any) -> SweepSpec:
+    return SweepSpec(tiny / "config.yaml", (FAST, SLOW), output, where=WHERE, **options)
+
+
+def table(output: Path) -> list[dict[str, str]]:
+    rows = list(csv.DictReader((output / "results.csv").read_text().splitlines()))
+    for row in rows:
+        del row["seconds"]  # run time: the only column that differs between sweeps
+    return rows
+
+
+def test_serial_and_process_sweeps_give_identical_tables(tiny: Path, tmp_path: Path) -> None:
+    serial = run_sweep(spec(tiny, tmp_path / "serial"), SerialExecutor())
+    executor = make_executor("process", workers=2)
+    try:
+        pooled = run_sweep(spec(tiny, tmp_path / "process"), executor)
+    finally:
+        executor.close()
+    assert serial.skipped == pooled.skipped == 3
+    assert table(tmp_path / "serial") == table(tmp_path / "process")
+    rows = table(tmp_path / "serial")
+    assert [(r["strategy.params.fast"], r["strategy.params.slow"]) for r in rows] == [
+        ("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("2", "4"), ("3", "4"),
+    ]  # fmt: skip
+    assert all(r["status"] == "ok" for r in rows)
+    parquet = pq.read_table(tmp_path / "serial" / "results.parquet").to_pylist()
+    assert [p["run_id"] for p in parquet] == [r["run_id"] for r in rows]
+    assert parquet[0]["strategy.params.fast"] == 1  # typed, not text
+
+
+def test_a_runs_metrics_equal_those_of_a_plain_backtest(tiny: Path, tmp_path: Path) -> None:
+    result = run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    row = next(r for r in table(tmp_path / "s") if r["strategy.params.fast"] == "2")
+    assert row["strategy.params.slow"] == "3"  # the hand-worked config of conftest.py
+    plain = run_backtest(tiny / "config.yaml").metrics
+    for key, value in plain.items():
+        assert row[key] == (
+            "" if value is None else repr(value) if isinstance(value, float) else str(value)
+        )
+    folder = tmp_path / "s" / row["results"]
+    assert json.loads((folder / "metrics.json").read_text()) == plain
+    assert result.best is not None
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tiny: Path, tmp_path: Path) -> None:
+    # fast=2, slow=2 is invalid for sma_crossover (fast must be smaller): that run fails.
+    bad = SweepSpec(
+        tiny / "config.yaml",
+        (parse_axis("strategy.params.fast=2"), parse_axis("strategy.params.slow=2,3")),
+        tmp_path / "s",
+    )
+    result = run_sweep(bad, SerialExecutor())
+    assert [r.status for r in result.records] == ["failed", "ok"]
+    assert "fast (2) must be smaller than slow (2)" in result.records[0].error
+    assert table(tmp_path / "s")[0]["error"] == result.records[0].error
+
+
+def test_an_interrupted_sweep_resumes_and_skips_the_runs_done(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = sweep_module.execute
+
+    def counting(task: Any) -> Any:
+        calls.append(task.run_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(sweep_module, "execute", counting)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    assert not (tmp_path / "s" / "results.csv").exists()
+    first_two = list(calls[:2])
+    calls.clear()
+    monkeypatch.setattr(
+        sweep_module, "execute", lambda task: calls.append(task.run_id) or real(task)
+    )
+    resumed = run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    assert resumed.resumed == 2
+    assert len(calls) == 4
+    assert not set(calls) & set(first_two)
+    assert table(tmp_path / "s") == table_of_fresh(tiny, tmp_path)
+
+
+def table_of_fresh(tiny: Path, tmp_path: Path) -> list[dict[str, str]]:
+    run_sweep(spec(tiny, tmp_path / "fresh"), SerialExecutor())
+    return table(tmp_path / "fresh")
+
+
+def test_another_sweep_into_the_same_folder_is_refused(tiny: Path, tmp_path: Path) -> None:
+    run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    with pytest.raises(SweepError, match="holds another sweep"):
+        run_sweep(spec(tiny, tmp_path / "s", random=2), SerialExecutor())
+
+
+def test_keep_leaves_the_full_results_of_the_best_runs_only(tiny: Path, tmp_path: Path) -> None:
+    result = run_sweep(spec(tiny, tmp_path / "s", keep=2, metric="total_return"), SerialExecutor())
+    kept = [r for r in result.records if r.results]
+    assert len(kept) == 2
+    returns = sorted((r.metrics["total_return"] or 0.0 for r in result.records), reverse=True)
+    assert sorted(r.metrics["total_return"] or 0.0 for r in kept) == sorted(returns[:2])
+    assert len(list((tmp_path / "s" / "runs").iterdir())) == 2
+
+
+def test_the_sweep_report_is_self_contained_and_deterministic(tiny: Path, tmp_path: Path) -> None:
+    run_sweep(spec(tiny, tmp_path / "a", metric="total_return"), SerialExecutor())
+    run_sweep(spec(tiny, tmp_path / "b", metric="total_return"), SerialExecutor())
+    page = (tmp_path / "a" / "sweep.html").read_text()
+    assert page == (tmp_path / "b" / "sweep.html").read_text()
+    assert page.count('class="cell"') == 9  # 3 x 3 grid, 3 cells skipped ("n/a")
+    assert page.count(">n/a<") == 3
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page
+
+
+def test_a_dask_local_cluster_gives_the_same_table(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    run_sweep(spec(tiny, tmp_path / "serial"), SerialExecutor())
+    executor = make_executor("dask", workers=2)
+    try:
+        run_sweep(spec(tiny, tmp_path / "dask"), executor)
+    finally:
+        executor.close()
+    assert table(tmp_path / "dask") == table(tmp_path / "serial")
+
+
+def slow_execute(task: Any) -> Any:
+    """A run that takes a while, so that a worker can be killed in the middle of the sweep."""
+    import time  # noqa: PLC0415
+
+    time.sleep(0.4)
+    return sweep_module.execute(task)
+
+
+def test_a_worker_killed_during_a_dask_sweep_loses_no_run(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from qtrader.cli.sweep import DaskExecutor  # noqa: PLC0415
+
+    run_sweep(spec(tiny, tmp_path / "serial"), SerialExecutor())
+    executor = DaskExecutor(workers=2)
+    pids = executor.client.run(os.getpid)  # worker address -> process id
+    victim = sorted(pids.values())[0]
+    killer = threading.Timer(0.6, os.kill, (victim, signal.SIGKILL))
+    monkeypatch.setattr(sweep_module, "execute", slow_execute)
+    killer.start()
+    try:
+        result = run_sweep(spec(tiny, tmp_path / "dask"), executor)
+    finally:
+        killer.cancel()
+        executor.close()
+    assert len(result.records) == 6
+    assert all(r.status == "ok" for r in result.records)
+    assert table(tmp_path / "dask") == table(tmp_path / "serial")
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)  # it really died
