@@ -275,7 +275,7 @@ def test_peers_skip_and_budget(
     peer = envs.PeerEnv("backtrader", Path(sys.executable), stand_in)
     broken = envs.PeerEnv("nautilus", Path(sys.executable), tmp_path / "missing.py")
     args = cli.parse_args(["--repeat", "1", "--work-dir", str(tmp_path), "--max-seconds", "5"])
-    previous = {"backtesting": (1, 10.0)}
+    previous = {"backtesting": [(1, 10.0)]}
     peers = {"backtrader": peer, "backtesting": peer, "nautilus": broken}
     rows = cli.run_size(TINY, args, peers, previous)
     by_library = {row.library: row for row in rows}
