@@ -13,6 +13,7 @@ from qtrader.engine import BarHistory, SimulationClock
 from qtrader.engine.context import EngineStrategyContext
 from qtrader.models import (
     Fill,
+    Order,
     OrderRequest,
     OrderType,
     Side,
@@ -139,11 +140,18 @@ def test_order_helpers_build_the_right_requests() -> None:
 
 def test_orders_for_symbols_outside_the_universe_are_refused() -> None:
     ctx, *_ = make_context()
-    with pytest.raises(KeyError, match="'ZZZ' is not in the universe"):
-        ctx.buy("ZZZ", 1)
+    ctx.buy("ZZZ", 1)
+    assert ctx.drain() == ([], [])
+    (rejection,) = ctx.drain_rejections()
+    assert (rejection.id, rejection.symbol) == ("R-000001", "ZZZ")
+    assert rejection.reason == (
+        "'ZZZ' is not in the universe ['AAA', 'BBB'] "
+        "(strategy 's1', buy ZZZ, bar 2024-03-08T16:00:00-05:00)"
+    )
+    assert ctx.drain_rejections() == []
 
 
-def test_order_target_quantity_counts_position_working_and_pending_orders() -> None:
+def test_order_target_quantity_cancels_working_orders_and_orders_from_the_position() -> None:
     ctx, portfolio, execution = make_context()
     portfolio.apply_fill(
         Fill(id="f", order_id="o", strategy_id="s1", symbol="AAA", side=Side.BUY,
@@ -152,20 +160,38 @@ def test_order_target_quantity_counts_position_working_and_pending_orders() -> N
     execution.submit(
         OrderRequest(strategy_id="s1", symbol="AAA", side=Side.BUY, quantity=Decimal(20)),
         ny_close(DAYS[0]),
-    )
-    ctx.buy("AAA", 10)  # pending in this bar
-    # committed = 30 held + 20 working + 10 pending = 60; target 100 -> buy 40
-    ctx.order_target_quantity("AAA", 100)
-    # now committed 100; target 25 -> sell 75
-    ctx.order_target_quantity("AAA", 25)
-    # committed 25; target 25 -> nothing
-    ctx.order_target_quantity("AAA", 25)
-    intents, _ = ctx.drain()
+    )  # FAKE-1, working
+    execution.submit(
+        OrderRequest(strategy_id="s2", symbol="AAA", side=Side.BUY, quantity=Decimal(9)),
+        ny_close(DAYS[0]),
+    )  # FAKE-2: another strategy's, untouched
+    ctx.buy("AAA", 10)  # asked in this bar
+    ctx.order_target_quantity("AAA", 100)  # cancels FAKE-1, withdraws the 10: buy 100 - 30
+    ctx.order_target_quantity("AAA", 25)  # withdraws the 70: sell 30 - 25 = 5
+    ctx.order_target_quantity("AAA", 25)  # the same again: one sell of 5
+    intents, cancels = ctx.drain()
     assert [(i.side, i.quantity) for i in intents if isinstance(i, OrderRequest)] == [
-        (Side.BUY, Decimal(10)),
-        (Side.BUY, Decimal(40)),
-        (Side.SELL, Decimal(75)),
+        (Side.SELL, Decimal(5))
     ]
+    assert cancels == ["FAKE-1"]
+
+
+def test_targets_read_the_working_orders_once_per_bar() -> None:
+    ctx, _, execution = make_context()
+    calls = []
+    open_orders = execution.open_orders
+
+    def counted(strategy_id: str | None = None) -> tuple[Order, ...]:
+        calls.append(strategy_id)
+        return open_orders(strategy_id)
+
+    execution.open_orders = counted  # type: ignore[method-assign]
+    for symbol in ("AAA", "BBB", "AAA"):
+        ctx.order_target_quantity(symbol, 1)
+    assert calls == ["s1"]
+    ctx.drain()  # the venue's book changes after a hand-over: read it again
+    ctx.order_target_quantity("AAA", 1)
+    assert calls == ["s1", "s1"]
 
 
 def test_order_target_percent_sizes_whole_shares_at_the_last_close() -> None:
@@ -178,16 +204,36 @@ def test_order_target_percent_sizes_whole_shares_at_the_last_close() -> None:
     ]
 
 
-def test_order_target_percent_needs_a_price() -> None:
+def test_order_target_percent_without_a_price_is_refused() -> None:
     _, _, execution = make_context()
     fresh = EngineStrategyContext(
         "s2", ("AAA",), BarHistory(("AAA",)), FakePortfolioService(Decimal(1)).view(),
-        execution, logging.getLogger(),
+        execution, logging.getLogger(), rejection_numbers=iter([7, 8]),
     )  # fmt: skip
-    with pytest.raises(KeyError, match="no price for 'AAA'"):
-        fresh.order_target_percent("AAA", 0.1)
-    with pytest.raises(ValueError, match="finite fraction"):
-        fresh.order_target_percent("AAA", float("nan"))
+    fresh.order_target_percent("AAA", 0.1)
+    fresh.order_target_percent("AAA", float("nan"))
+    assert [(r.id, r.reason) for r in fresh.drain_rejections()] == [
+        ("R-000007", "no price for AAA yet: cannot size a target percent "
+         "(strategy 's2', target AAA, before any bar)"),
+        ("R-000008", "fraction must be a finite number, got nan "
+         "(strategy 's2', target AAA, before any bar)"),
+    ]  # fmt: skip
+
+
+def test_lot_sizes_round_quantities_toward_zero() -> None:
+    _, portfolio, execution = make_context()
+    ctx = EngineStrategyContext(
+        "s1", ("AAA",), BarHistory(("AAA",)), portfolio.view(), execution,
+        logging.getLogger(), lot_sizes={"AAA": Decimal("0.25")},
+    )  # fmt: skip
+    ctx.buy("AAA", 1.3)  # 5.2 lots of 0.25 -> 5 = 1.25
+    bought, _ = ctx.drain()
+    ctx.order_target_quantity("AAA", -0.6)  # -2.4 lots -> -2 = -0.5: flat, sell 0.5
+    sold, _ = ctx.drain()
+    assert [(i.side, i.quantity) for i in [*bought, *sold] if isinstance(i, OrderRequest)] == [
+        (Side.BUY, Decimal("1.25")),
+        (Side.SELL, Decimal("0.5")),
+    ]
 
 
 def test_signals_and_cancels_are_collected(caplog: pytest.LogCaptureFixture) -> None:

@@ -199,10 +199,13 @@ def test_buy_and_sell_with_trailing_make_trailing_stops() -> None:
         (OrderType.TRAILING_STOP, D(1), None),
         (OrderType.MARKET, None, None),
     ]
-    with pytest.raises(ValidationError, match="a trailing_stop order takes no limit_price"):
-        ctx.buy("AAPL", 5, limit_price=D(10), trailing="1%")
-    with pytest.raises(ValueError, match=r"trailing 'two%' is not an amount \(such as"):
-        ctx.sell("AAPL", 5, trailing="two%")
+    # bad ones are refused with a reason, not raised (issue 7)
+    ctx.buy("AAPL", 5, limit_price=D(10), trailing="1%")
+    ctx.sell("AAPL", 5, trailing="two%")
+    first, second = (r.problem for r in ctx.rejections)
+    assert first == "a trailing_stop order takes no limit_price"
+    assert second.startswith("trailing 'two%' is not an amount (such as")
+    assert [r.type for r in ctx.rejections] == [OrderType.TRAILING_STOP] * 2
     with pytest.raises(ValueError, match="'x' is not a number"):
         ctx.replace("O-1", limit_price="x")
 
@@ -225,8 +228,13 @@ def test_bracket_asks_for_an_entry_carrying_its_exits() -> None:
         D(105),
     )
     assert second.take_profit_price is None
-    with pytest.raises(ValidationError, match="a buy bracket needs stop_loss_price below"):
-        ctx.bracket("AAPL", 1, stop_loss=110, take_profit=95)
+    ctx.bracket("AAPL", 1, stop_loss=110, take_profit=95)  # refused, not raised (issue 7)
+    ctx.bracket("AAPL", 1, stop_loss="x", take_profit=95)
+    assert [r.problem for r in ctx.rejections] == [
+        "a buy bracket needs stop_loss_price below take_profit_price, got "
+        "stop_loss_price=110, take_profit_price=95",
+        "stop_loss_price must be a number, got 'x'",
+    ]
 
 
 def test_replace_asks_the_venue_for_a_change() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from qtrader.cli.data_commands import data_app
-from qtrader.cli.output import console, errors, fail, warn_anomalies
+from qtrader.cli.output import console, errors, fail, show_refusals, warn_anomalies
 from qtrader.cli.project_commands import check_lookahead, init, sweep
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ def backtest(
     # Imported here, not at the top: `qtrader --help` must not pay for numpy and pandas.
     from qtrader.cli.bootstrap import run_backtest
     from qtrader.cli.config import load_config
+    from qtrader.engine import refusals
 
     try:
         cfg = load_config(config)
@@ -72,6 +73,7 @@ def backtest(
         table.add_row(key, _fmt_metric(metrics[key]))
     console.print(table)
     console.print("fills: market orders at the next bar's open; decisions at the bar's close")
+    show_refusals(console, refusals(result), written=output is not None)
     if output is not None:
         console.print(f"results written to {output}")
 

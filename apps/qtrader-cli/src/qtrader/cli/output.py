@@ -16,12 +16,14 @@ from rich.text import Text
 
 if TYPE_CHECKING:  # qtrader.data imports pandas: not for `qtrader --help`
     from qtrader.data import Anomaly
+    from qtrader.engine import Refusal
 
 REPORTED = "reported"  # AnomalyAction.REPORTED, a StrEnum
 
 console = Console()
 errors = Console(stderr=True)
 MAX_ANOMALIES_SHOWN = 10
+MAX_REFUSALS_SHOWN = 5
 
 
 def fail(problem: object) -> NoReturn:
@@ -72,3 +74,38 @@ def warn_anomalies(out: Console, anomalies: Sequence[Anomaly], written: bool = F
     if fixed:
         headline = f"{len(fixed)} data rows were dropped or widened while loading{where}"
         _warn(out, headline, fixed, "")
+
+
+def show_refusals(out: Console, refusals: Sequence[Refusal], written: bool = False) -> None:
+    """Count the orders refused (by the strategies' contexts, risk and the venue) and
+    show the first ``MAX_REFUSALS_SHOWN``: when, which strategy and symbol, and why.
+    Nothing when none was. ``written``: they are in the result files."""
+    if not refusals:
+        return
+    counts = {by: sum(1 for r in refusals if r.by == by) for by in ("context", "risk", "venue")}
+    shown = refusals[:MAX_REFUSALS_SHOWN]
+    first = f"; the first {len(shown)}" if len(refusals) > len(shown) else ""
+    out.print(
+        f"rejected: {plural(len(refusals), 'order', 'orders')} ({counts['context']} by the "
+        f"strategy context, {counts['risk']} by risk, {counts['venue']} by the venue){first}:",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    for refusal in shown:
+        by = "" if refusal.by == "context" else f" ({refusal.by})"
+        out.print(
+            f"  {refusal.timestamp.isoformat()} {refusal.strategy_id} {refusal.symbol}{by}: "
+            f"{refusal.reason}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    if len(refusals) > len(shown):
+        where = " (in order_updates.csv and risk_decisions.csv)" if written else ""
+        out.print(
+            f"  ... and {len(refusals) - len(shown)} more{where}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )

@@ -6,7 +6,14 @@ from qtrader.engine.engine import BacktestEngine, EngineError
 from qtrader.engine.history import BarHistory
 from qtrader.engine.metrics import PERIODS_PER_YEAR, compute_metrics
 from qtrader.engine.output import RESULT_FILES, atomic_write_text, result_tables, write_results
-from qtrader.engine.results import BacktestResult, EquityRow, RoundTrip, round_trips
+from qtrader.engine.results import (
+    BacktestResult,
+    EquityRow,
+    Refusal,
+    RoundTrip,
+    refusals,
+    round_trips,
+)
 
 __all__ = [
     "PERIODS_PER_YEAR",
@@ -17,10 +24,12 @@ __all__ = [
     "EngineConfig",
     "EngineError",
     "EquityRow",
+    "Refusal",
     "RoundTrip",
     "SimulationClock",
     "atomic_write_text",
     "compute_metrics",
+    "refusals",
     "result_tables",
     "round_trips",
     "write_results",

@@ -2,12 +2,15 @@
 
 It reads bars only up to T (the history holds nothing later) and the
 portfolio only through its read-only view. Orders and signals it collects
-are handed to risk by the engine after ``on_bar`` returns.
+are handed to risk by the engine after ``on_bar`` returns; requests it refused
+(``OrderRejection``) are handed over for the record.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,10 +27,14 @@ from qtrader.models import (
     Intent,
     Order,
     OrderHelpers,
+    OrderRejection,
+    OrderRequest,
     PortfolioView,
     ReplaceRequest,
 )
 from qtrader.models.ports import BoolArray
+
+ONE = Decimal(1)
 
 
 class EngineStrategyContext(OrderHelpers):
@@ -39,7 +46,13 @@ class EngineStrategyContext(OrderHelpers):
         portfolio: PortfolioView,
         execution: ExecutionService,
         logger: logging.Logger,
+        *,
+        lot_sizes: Mapping[str, Decimal] | None = None,
+        rejection_numbers: Iterator[int] | None = None,
     ) -> None:
+        """``lot_sizes``: symbols whose lot is not one share. ``rejection_numbers``: where
+        refused requests take their numbers (the engine shares one among its contexts,
+        so that ids are unique in a run)."""
         self._strategy_id = strategy_id
         self._symbols = symbols
         self._universe = frozenset(symbols)  # for membership tests of every order
@@ -57,20 +70,43 @@ class EngineStrategyContext(OrderHelpers):
                 raise KeyError(f"symbols {symbols} are not all in the history's universe")
             self._rows = np.array(rows, dtype=np.int64)
         self._mask: BoolArray | None = None  # has_bars() of the current slice, once computed
+        self._lots = dict(lot_sizes or {})
+        self._rejection_numbers = rejection_numbers or itertools.count(1)
         self._intents: list[Intent] = []
         self._cancels: list[str] = []
         self._replaces: list[ReplaceRequest] = []
+        self._rejections: list[OrderRejection] = []
+        # Per hand-over: the symbols asked for (a target withdraws only where there is
+        # something to withdraw), the orders asked to be cancelled, and this strategy's
+        # working orders by symbol (built at the first target; the venue's book does not
+        # change until the engine takes the hand-over).
+        self._asked_symbols: set[str] = set()
+        self._cancelled: set[str] = set()
+        self._working: dict[str, list[Order]] | None = None
 
     # -- engine side ---------------------------------------------------------
     def set_bars(self, bars: BarSlice) -> None:
         self._bars = bars
         self._mask = None
+        self._working = None
 
     def drain(self) -> tuple[list[Intent], list[str]]:
         """Hand over (and forget) what the strategy asked for since the last drain."""
         intents, cancels = self._intents, self._cancels
         self._intents, self._cancels = [], []
+        if self._asked_symbols:
+            self._asked_symbols = set()
+        if self._cancelled:
+            self._cancelled = set()
+        self._working = None
         return intents, cancels
+
+    def drain_rejections(self) -> list[OrderRejection]:
+        """Hand over (and forget) the requests refused since the last call."""
+        rejections = self._rejections
+        if rejections:
+            self._rejections = []
+        return rejections
 
     def drain_replaces(self) -> list[ReplaceRequest]:
         """Hand over (and forget) the replaces asked for since the last call; the engine
@@ -141,7 +177,9 @@ class EngineStrategyContext(OrderHelpers):
         self._logger.info("%s [%s] %s", stamp, self._strategy_id, message)
 
     def cancel(self, order_id: str) -> None:
-        self._cancels.append(order_id)
+        if order_id not in self._cancelled:
+            self._cancelled.add(order_id)
+            self._cancels.append(order_id)
 
     def _check_symbol(self, symbol: str) -> None:
         # What ``OrderHelpers`` checks, with a set instead of a scan of the universe.
@@ -151,12 +189,37 @@ class EngineStrategyContext(OrderHelpers):
     # -- the primitives OrderHelpers builds on ---------------------------------
     def _ask(self, intent: Intent) -> None:
         self._intents.append(intent)
+        self._asked_symbols.add(intent.symbol)
 
     def _ask_replace(self, request: ReplaceRequest) -> None:
         self._replaces.append(request)
 
-    def _asked(self) -> list[Intent]:
-        return self._intents
+    def _withdraw(self, symbol: str) -> None:
+        if symbol in self._asked_symbols:
+            self._intents = [
+                i for i in self._intents if i.symbol != symbol or not isinstance(i, OrderRequest)
+            ]
+
+    def _cancel_working(self, symbol: str) -> None:
+        working = self._working
+        if working is None:
+            working = self._working = {}
+            for order in self._execution.open_orders(self._strategy_id):
+                working.setdefault(order.symbol, []).append(order)
+        for order in working.pop(symbol, ()):
+            self.cancel(order.id)
+
+    def _lot(self, symbol: str) -> Decimal:
+        return self._lots.get(symbol, ONE)
+
+    def _decision_time(self) -> datetime | None:
+        return None if self._bars is None else self._bars.timestamp
+
+    def _reject(self, rejection: OrderRejection) -> None:
+        self._rejections.append(rejection)
+
+    def _rejection_id(self) -> str:
+        return f"R-{next(self._rejection_numbers):06d}"
 
     def _last_close(self, symbol: str) -> Decimal | None:
         return self._portfolio.last_price(symbol)

@@ -7,7 +7,8 @@ At each timestamp T, in this fixed order:
 2. execution matches working orders against the bars of T;
 3. the portfolio applies the fills and marks to market at T's close;
 4. strategies see bars up to and including T and the portfolio, and ask for
-   orders or signals (not on warmup bars, which only feed history);
+   orders or signals (not on warmup bars, which only feed history); what their
+   context refused (a bad order) is recorded as rejected, and the run goes on;
 5. risk sizes and approves or rejects what they asked for;
 6. approved orders go to execution, active from the next timestamp on.
 """
@@ -15,9 +16,11 @@ At each timestamp T, in this fixed order:
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 
 from qtrader.engine.clock import SimulationClock
@@ -90,6 +93,16 @@ def _long_lived_run() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
+def _lot_sizes(data: DataService, symbols: tuple[str, ...]) -> dict[str, Decimal]:
+    """The lot size of each symbol from the data's instruments. A symbol the data does
+    not know has no bars either: the run says so (lots of one share meanwhile)."""
+    try:
+        instruments = data.instruments(symbols)
+    except KeyError:
+        return {}
+    return {i.symbol: i.lot_size for i in instruments}
+
+
 class BacktestEngine:
     """Drives injected services; owns no business logic of its own."""
 
@@ -114,9 +127,18 @@ class BacktestEngine:
         self._history = BarHistory(config.symbols)
         view = portfolio.view()
         self._view = view
+        lots = _lot_sizes(data, config.symbols)
+        rejection_numbers = itertools.count(1)  # R-000001, ... across strategies
         self._contexts = {
             sid: EngineStrategyContext(
-                sid, config.symbols, self._history, view, execution, logger.getChild(sid)
+                sid,
+                config.symbols,
+                self._history,
+                view,
+                execution,
+                logger.getChild(sid),
+                lot_sizes={s: lot for s, lot in lots.items() if lot != 1},
+                rejection_numbers=rejection_numbers,
             )
             for sid in self._strategies
         }
@@ -145,6 +167,7 @@ class BacktestEngine:
             )
         for sid, strategy in self._strategies.items():
             strategy.on_end(self._contexts[sid])
+            self._record_rejections(sid, last.timestamp)
         return self._recorder.result(self._portfolio.snapshot(), self._execution.open_orders())
 
     def _step(self, bars: BarSlice, applicable: tuple[type[Split | CashDividend], ...]) -> None:
@@ -192,6 +215,7 @@ class BacktestEngine:
             strategy.on_bar(self._contexts[sid])
             asked, cancels = self._contexts[sid].drain()
             intents.extend(asked)
+            self._record_rejections(sid, bars.timestamp)
             for order_id in cancels:
                 update = self._execution.cancel(order_id, bars.timestamp)
                 self._recorder.updates(() if update is None else (update,))
@@ -214,3 +238,9 @@ class BacktestEngine:
             record_decision(decision)
             if decision.order is not None:  # (6)
                 record_order(submit(decision.order, bars.timestamp))
+
+    def _record_rejections(self, sid: str, at: datetime) -> None:
+        """Record what the context of ``sid`` refused (usually nothing)."""
+        rejections = self._contexts[sid].drain_rejections()
+        for rejection in rejections:
+            self._recorder.rejection(rejection, at)

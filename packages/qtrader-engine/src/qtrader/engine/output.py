@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import decimal
 import gc
+import heapq
 import io
 import json
 import os
@@ -301,7 +302,7 @@ def _tables(result: BacktestResult) -> dict[str, str]:
     )
     return {
         "fills.csv": _table(result.fills, FILL_COLUMNS, stamps),
-        "orders.csv": _table(result.orders, ORDER_COLUMNS, stamps),
+        "orders.csv": _table(_order_rows(result), ORDER_COLUMNS, stamps),
         "order_updates.csv": _table(result.order_updates, UPDATE_COLUMNS, stamps),
         "trades.csv": _table(result.trades, TRADE_COLUMNS, stamps),
         "equity.csv": _table(result.equity, EQUITY_COLUMNS, stamps),
@@ -330,6 +331,15 @@ def _tables(result: BacktestResult) -> dict[str, str]:
             stamps,
         ),
     }
+
+
+def _order_rows(result: BacktestResult) -> Sequence[object]:
+    """The rows of ``orders.csv``: the venue's orders and the requests the strategies'
+    contexts refused (under their ``R-`` ids), in time order; at one timestamp, the
+    orders first."""
+    if not result.rejections:
+        return result.orders
+    return list(heapq.merge(result.orders, result.rejections, key=attrgetter("created_at")))
 
 
 def _figures(column: Sequence[Mapping[str, object]]) -> list[str]:

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from qtrader.models import Fill, Order, OrderUpdate, PortfolioState, RiskDecision
+from qtrader.models import (
+    Fill,
+    Order,
+    OrderRejection,
+    OrderStatus,
+    OrderUpdate,
+    PortfolioState,
+    RiskDecision,
+)
 
 ZERO = Decimal(0)
 
@@ -44,6 +52,10 @@ class RoundTrip:
 
 @dataclass(frozen=True)
 class BacktestResult:
+    """What a run produced. ``rejections`` are the requests the strategies' contexts
+    refused (each also a ``rejected`` update in ``order_updates``); ``orders`` are the
+    orders the venue accepted or placed."""
+
     fills: tuple[Fill, ...]
     orders: tuple[Order, ...]
     order_updates: tuple[OrderUpdate, ...]
@@ -52,6 +64,52 @@ class BacktestResult:
     final_state: PortfolioState
     open_orders: tuple[Order, ...]
     trades: tuple[RoundTrip, ...] = field(default=())
+    rejections: tuple[OrderRejection, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One order, target or signal of a run that was refused: by the strategy's context
+    (``"context"``: a bad request), by ``"risk"`` or by the ``"venue"``."""
+
+    timestamp: datetime
+    strategy_id: str
+    symbol: str
+    by: str
+    reason: str
+
+
+_REFUSERS = ("context", "risk", "venue")  # in the order they see a request
+
+
+def refusals(result: BacktestResult) -> tuple[Refusal, ...]:
+    """Every refusal of a run, in time order (at one timestamp: the contexts', then
+    risk's, then the venue's). A context's refusal gives its problem alone (the other
+    fields say where); risk's and the venue's give their reasons."""
+    ours = {r.id: r for r in result.rejections}
+    orders: dict[str, Order] | None = None
+    found = []
+    for update in result.order_updates:
+        if update.status is not OrderStatus.REJECTED:
+            continue
+        mine = ours.get(update.order_id)
+        if mine is not None:
+            found.append(
+                Refusal(update.timestamp, mine.strategy_id, mine.symbol, "context", mine.problem)
+            )
+            continue
+        if orders is None:
+            orders = {o.id: o for o in result.orders}
+        order = orders.get(update.order_id)
+        strategy, symbol = ("", "") if order is None else (order.strategy_id, order.symbol)
+        found.append(Refusal(update.timestamp, strategy, symbol, "venue", update.reason))
+    found.extend(
+        Refusal(d.timestamp, d.intent.strategy_id, d.intent.symbol, "risk", d.reason)
+        for d in result.decisions
+        if not d.approved
+    )
+    found.sort(key=lambda refusal: (refusal.timestamp, _REFUSERS.index(refusal.by)))
+    return tuple(found)
 
 
 class ResultRecorder:
@@ -61,6 +119,7 @@ class ResultRecorder:
         self._updates: list[OrderUpdate] = []
         self._decisions: list[RiskDecision] = []
         self._equity: list[EquityRow] = []
+        self._rejections: list[OrderRejection] = []
 
     def fill(self, fill: Fill) -> None:
         self._fills.append(fill)
@@ -70,6 +129,19 @@ class ResultRecorder:
 
     def updates(self, updates: Iterable[OrderUpdate]) -> None:
         self._updates.extend(updates)
+
+    def rejection(self, rejection: OrderRejection, at: datetime) -> None:
+        """A request the strategy's context refused at ``at``: kept, and recorded as a
+        ``rejected`` update of its id."""
+        self._rejections.append(rejection)
+        self._updates.append(
+            OrderUpdate(
+                order_id=rejection.id,
+                status=OrderStatus.REJECTED,
+                timestamp=at,
+                reason=rejection.reason,
+            )
+        )
 
     def decision(self, decision: RiskDecision) -> None:
         self._decisions.append(decision)
@@ -87,6 +159,7 @@ class ResultRecorder:
             final_state=final_state,
             open_orders=tuple(open_orders),
             trades=round_trips(self._fills),
+            rejections=tuple(self._rejections),
         )
 
 

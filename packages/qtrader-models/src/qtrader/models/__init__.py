@@ -15,6 +15,7 @@ from qtrader.models.market import (
     Split,
     StreamRequest,
 )
+from qtrader.models.order_input import OrderRejection
 from qtrader.models.orders import (
     ExecutionReport,
     Fill,
@@ -62,6 +63,7 @@ __all__ = [
     "Lot",
     "Order",
     "OrderHelpers",
+    "OrderRejection",
     "OrderRequest",
     "OrderStatus",
     "OrderType",

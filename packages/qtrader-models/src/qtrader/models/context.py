@@ -2,17 +2,31 @@
 
 The engine's context and the test fake both derive from ``OrderHelpers``, so
 ``buy``/``sell``/targets mean the same thing everywhere a strategy runs.
+
+Quantities from floats go through ``str`` and are rounded toward zero to the
+instrument's lot size (``order_input``). A request that cannot become an order (an
+unknown symbol, a quantity that is not positive or rounds to nothing, a price that is
+not a finite positive number, a combination the order model refuses) is refused with
+a reason naming the strategy, the symbol and the bar (an ``OrderRejection``), never
+raised: the run goes on, and the refusal is in the results.
 """
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from qtrader.models._base import to_decimal
+from qtrader.models.order_input import (
+    OrderRejection,
+    as_recorded,
+    finite_number,
+    order_quantity,
+    price_or_none,
+    problem_of,
+    round_to_lot,
+)
 from qtrader.models.orders import (
     Order,
     OrderRequest,
@@ -24,6 +38,18 @@ from qtrader.models.orders import (
 from qtrader.models.signals import Intent, Signal, SignalDirection
 
 ZERO = Decimal(0)
+Quantity = Decimal | int | float
+"""A quantity as a strategy may give it (a float goes through ``str``)."""
+Price = Decimal | int | float
+"""A price as a strategy may give it (a float goes through ``str``)."""
+_EXIT_PRICES = ("stop_loss_price", "take_profit_price")
+# Every ``OrderRequest`` field in declaration order at its default (the required ones at
+# ``None``, always set): a target's order is a copy with its own values, laid out as
+# ``FrozenModel.trusted`` takes them without filling in defaults field by field.
+_REQUEST_DEFAULTS: dict[str, Any] = {
+    name: None if field.is_required() else field.get_default(call_default_factory=True)
+    for name, field in OrderRequest.model_fields.items()
+}
 
 
 class OrderHelpers(ABC):
@@ -49,133 +75,254 @@ class OrderHelpers(ABC):
     def open_orders(self) -> tuple[Order, ...]: ...
 
     @abstractmethod
+    def cancel(self, order_id: str) -> None:
+        """Ask for one working order to be cancelled (once, however often asked)."""
+
+    @abstractmethod
     def _ask(self, intent: Intent) -> None:
         """Record one order or signal for risk."""
 
     @abstractmethod
-    def _asked(self) -> Sequence[Intent]:
-        """What was asked for since the last hand-over (not yet working)."""
+    def _withdraw(self, symbol: str) -> None:
+        """Forget the orders (not signals) in ``symbol`` asked for since the last hand-over."""
 
     @abstractmethod
     def _last_close(self, symbol: str) -> Decimal | None: ...
+
+    @abstractmethod
+    def _lot(self, symbol: str) -> Decimal:
+        """The lot size of ``symbol``: quantities are whole multiples of it."""
+
+    @abstractmethod
+    def _decision_time(self) -> datetime | None:
+        """The timestamp of the current bar, ``None`` before any."""
+
+    @abstractmethod
+    def _reject(self, rejection: OrderRejection) -> None:
+        """Record one refused request."""
+
+    @abstractmethod
+    def _rejection_id(self) -> str:
+        """A new id for a refused request (``R-000001``, ...)."""
 
     # -- the helpers ------------------------------------------------------------
     def buy(
         self,
         symbol: str,
-        quantity: Decimal | int,
+        quantity: Quantity,
         *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
+        limit_price: Price | None = None,
+        stop_price: Price | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
     ) -> None:
         """Buy; the order type follows from the prices given (none: market). ``trailing``
-        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        The quantity is rounded toward zero to the lot size (``10.3`` shares: 10)."""
         self._order(
-            Side.BUY,
-            symbol,
-            quantity,
-            limit_price,
-            stop_price,
-            time_in_force,
-            tag,
-            **_trailing_fields(trailing),
+            Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing
         )
 
     def sell(
         self,
         symbol: str,
-        quantity: Decimal | int,
+        quantity: Quantity,
         *,
-        limit_price: Decimal | None = None,
-        stop_price: Decimal | None = None,
+        limit_price: Price | None = None,
+        stop_price: Price | None = None,
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
     ) -> None:
         """Sell; the order type follows from the prices given (none: market). ``trailing``
-        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        The quantity is rounded toward zero to the lot size."""
         self._order(
-            Side.SELL,
-            symbol,
-            quantity,
-            limit_price,
-            stop_price,
-            time_in_force,
-            tag,
-            **_trailing_fields(trailing),
+            Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing
         )
 
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
-        """Order the difference between ``target`` and what is already committed:
-        position, orders still working, and orders asked for in this bar."""
-        # The sums ``sum(..., start=ZERO)`` would make, in the same order, without generators.
-        working = ZERO
-        for order in self.open_orders():
-            if order.symbol == symbol:
-                working += order.signed_quantity
-        asked = ZERO
-        for intent in self._asked():
-            if isinstance(intent, OrderRequest) and intent.symbol == symbol:
-                asked += intent.signed_quantity
-        committed = self.position(symbol) + working + asked
-        delta = Decimal(target) - committed
-        if delta > 0:
-            self.buy(symbol, delta)
-        elif delta < 0:
-            self.sell(symbol, -delta)
+    def order_target_quantity(
+        self, symbol: str, target: Quantity, *, limit_price: Price | None = None
+    ) -> None:
+        """Make this strategy's position in ``symbol`` become ``target`` (signed).
 
-    def order_target_percent(self, symbol: str, fraction: float) -> None:
-        """Target ``fraction`` of equity at the last close, in whole shares rounded down."""
-        if not math.isfinite(fraction):
-            raise ValueError(f"order_target_percent needs a finite fraction, got {fraction!r}")
-        price = self._last_close(symbol)
-        if price is None:
-            raise KeyError(f"no price for {symbol!r} yet: cannot size a target percent")
-        value = self.equity * to_decimal(fraction)
-        self.order_target_quantity(symbol, (value / price).to_integral_value(ROUND_FLOOR))
+        The target replaces whatever this strategy had going in ``symbol``: its working
+        orders there are cancelled and the orders it asked for there earlier in this bar
+        are withdrawn (the last target of a bar wins); then the difference between
+        ``target`` and the position is ordered, at market or as a limit order at
+        ``limit_price``. ``target`` is rounded toward zero to the lot size.
+        """
+        try:
+            self._check_symbol(symbol)
+            wanted = round_to_lot(finite_number("target", target), self._lot(symbol))
+            limit = price_or_none("limit_price", limit_price)
+        except (KeyError, ValueError) as error:
+            self._refuse_target(error, symbol, limit_price)
+            return
+        self._target(symbol, wanted, limit, None)
+
+    def order_target_percent(
+        self, symbol: str, fraction: float, *, limit_price: Price | None = None
+    ) -> None:
+        """Target ``fraction`` of equity in ``symbol`` (negative: short), sized at the last
+        close and rounded toward zero to the lot size; then as ``order_target_quantity``.
+        The order carries the last close as its ``sizing_price``."""
+        try:
+            self._check_symbol(symbol)
+            share = finite_number("fraction", fraction)
+            limit = price_or_none("limit_price", limit_price)
+            price = self._last_close(symbol)
+            if price is None:
+                raise ValueError(f"no price for {symbol} yet: cannot size a target percent")
+        except (KeyError, ValueError) as error:
+            self._refuse_target(error, symbol, limit_price)
+            return
+        wanted = round_to_lot(self.equity * share / price, self._lot(symbol))
+        self._target(symbol, wanted, limit, price)
 
     def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None:
-        self._check_symbol(symbol)
-        self._ask(
-            Signal(
+        try:
+            self._check_symbol(symbol)
+            signal = Signal(
                 strategy_id=self.strategy_id, symbol=symbol, direction=direction, strength=strength
             )
-        )
+        except (KeyError, ValueError) as error:
+            self._refuse(error, f"signal {direction}", symbol)
+            return
+        self._ask(signal)
 
     def _check_symbol(self, symbol: str) -> None:
         if symbol not in self.symbols:
             raise KeyError(f"{symbol!r} is not in the universe {list(self.symbols)}")
 
+    def _cancel_working(self, symbol: str) -> None:
+        """Cancel this strategy's working orders in ``symbol`` (a context with an index of
+        them by symbol overrides this scan)."""
+        for order in self.open_orders():
+            if order.symbol == symbol:
+                self.cancel(order.id)
+
+    def _target(
+        self, symbol: str, target: Decimal, limit: Decimal | None, sizing: Decimal | None
+    ) -> None:
+        """Cancel and withdraw what is going in ``symbol``, then order ``target`` less the
+        position. Every value is already checked, so the order is not validated again."""
+        self._cancel_working(symbol)
+        self._withdraw(symbol)
+        delta = round_to_lot(target - self.position(symbol), self._lot(symbol))
+        if not delta:
+            return
+        values = _REQUEST_DEFAULTS.copy()
+        values["strategy_id"] = self.strategy_id
+        values["symbol"] = symbol
+        values["side"] = Side.BUY if delta > 0 else Side.SELL
+        values["quantity"] = abs(delta)
+        if limit is not None:
+            values["type"] = OrderType.LIMIT
+            values["limit_price"] = limit
+        values["sizing_price"] = sizing
+        self._ask(OrderRequest.trusted(values))
+
     def _order(
         self,
         side: Side,
         symbol: str,
-        quantity: Decimal | int,
-        limit_price: Decimal | None,
-        stop_price: Decimal | None,
+        quantity: Quantity,
+        limit_price: Price | None,
+        stop_price: Price | None,
         time_in_force: TimeInForce,
         tag: str | None,
+        trailing: Decimal | int | str | None = None,
         **fields: Any,
     ) -> None:
         """``fields``: further ``OrderRequest`` fields (a ``type`` replaces the one the
-        prices imply: a trailing stop; a bracket's exit prices)."""
-        self._check_symbol(symbol)
-        kind = fields.pop("type", None) or OrderType.for_prices(limit_price, stop_price)
-        self._ask(
-            OrderRequest(
+        prices imply; a bracket's exit prices are read like the other prices);
+        ``trailing`` makes the order a trailing stop."""
+        kind = fields.pop("type", None) or OrderType.for_prices(
+            _given(limit_price), _given(stop_price)
+        )
+        try:
+            self._check_symbol(symbol)
+            if trailing is not None:
+                kind = OrderType.TRAILING_STOP
+                trail = _trailing_fields(trailing)
+                del trail["type"]
+                fields.update(trail)
+            for name in _EXIT_PRICES:
+                if name in fields:
+                    fields[name] = price_or_none(name, fields[name])
+            request = OrderRequest(
                 strategy_id=self.strategy_id,
                 symbol=symbol,
                 side=side,
-                quantity=Decimal(quantity),
+                quantity=order_quantity(quantity, self._lot(symbol)),
                 type=kind,
+                limit_price=price_or_none("limit_price", limit_price),
+                stop_price=price_or_none("stop_price", stop_price),
+                time_in_force=time_in_force,
+                tag=tag,
+                **fields,
+            )
+        except (KeyError, ValueError) as error:
+            self._refuse(
+                error,
+                side.value,
+                symbol,
+                side=side,
+                quantity=as_recorded(quantity),
+                type=kind,
+                limit_price=as_recorded(limit_price),
+                stop_price=as_recorded(stop_price),
+                time_in_force=time_in_force,
+                tag=tag,
+            )
+            return
+        self._ask(request)
+
+    def _refuse_target(self, error: Exception, symbol: str, limit_price: object) -> None:
+        self._refuse(
+            error,
+            "target",
+            symbol,
+            type=OrderType.MARKET if limit_price is None else OrderType.LIMIT,
+            limit_price=as_recorded(limit_price),
+        )
+
+    def _refuse(
+        self,
+        error: Exception,
+        asked: str,
+        symbol: str,
+        *,
+        side: Side | None = None,
+        quantity: object = None,
+        type: OrderType | None = None,
+        limit_price: object = None,
+        stop_price: object = None,
+        time_in_force: object = None,
+        tag: object = None,
+    ) -> None:
+        """Record a refused request: what was wrong, and where (strategy, what was
+        asked, symbol, bar)."""
+        problem = problem_of(error)
+        at = self._decision_time()
+        bar = "before any bar" if at is None else f"bar {at.isoformat()}"
+        self._reject(
+            OrderRejection(
+                id=self._rejection_id(),
+                created_at=at,
+                strategy_id=self.strategy_id,
+                symbol=str(symbol),
+                side=side,
+                quantity=quantity,
+                type=type,
                 limit_price=limit_price,
                 stop_price=stop_price,
                 time_in_force=time_in_force,
                 tag=tag,
-                **fields,
+                problem=problem,
+                reason=f"{problem} (strategy {self.strategy_id!r}, {asked} {symbol}, {bar})",
             )
         )
 
@@ -205,8 +352,8 @@ class OrderHelpers(ABC):
             stop_price,
             time_in_force,
             tag,
-            stop_loss_price=_decimal_or_none(stop_loss),
-            take_profit_price=_decimal_or_none(take_profit),
+            stop_loss_price=stop_loss,
+            take_profit_price=take_profit,
         )
 
     def replace(
@@ -233,6 +380,11 @@ class OrderHelpers(ABC):
     def _ask_replace(self, request: ReplaceRequest) -> None:
         """Record one replace for the venue (a context that sends replaces overrides this)."""
         raise NotImplementedError(f"{type(self).__name__} does not send replaces to a venue")
+
+
+def _given(price: Price | None) -> Decimal | None:
+    """A stand-in for a price, read or not, where only whether it was given matters."""
+    return None if price is None else ZERO
 
 
 def _decimal_or_none(value: Decimal | int | str | None) -> Decimal | None:

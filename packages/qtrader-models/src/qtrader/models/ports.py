@@ -230,7 +230,13 @@ class HistoryMatrix:
 
 @runtime_checkable
 class StrategyContext(Protocol):
-    """What a strategy sees at time T: nothing after T, and no way to mutate services."""
+    """What a strategy sees at time T: nothing after T, and no way to mutate services.
+
+    An order, target or signal that cannot be taken (an unknown symbol, a quantity that
+    is not positive or rounds to nothing at the lot size, a price that is not a finite
+    positive number) is refused with a reason naming the strategy, the symbol and the
+    bar, and recorded as rejected; it never raises, so the run goes on.
+    """
 
     @property
     def strategy_id(self) -> str: ...
@@ -281,7 +287,7 @@ class StrategyContext(Protocol):
     def buy(
         self,
         symbol: str,
-        quantity: Decimal | int,
+        quantity: Decimal | int | float,
         *,
         limit_price: Decimal | None = None,
         stop_price: Decimal | None = None,
@@ -296,7 +302,7 @@ class StrategyContext(Protocol):
     def sell(
         self,
         symbol: str,
-        quantity: Decimal | int,
+        quantity: Decimal | int | float,
         *,
         limit_price: Decimal | None = None,
         stop_price: Decimal | None = None,
@@ -336,12 +342,19 @@ class StrategyContext(Protocol):
         """Modify one of this strategy's working orders from the next bar on (same id)."""
         ...
 
-    def order_target_quantity(self, symbol: str, target: Decimal | int) -> None:
-        """Order the difference between ``target`` and position plus working orders."""
+    def order_target_quantity(
+        self, symbol: str, target: Decimal | int | float, *, limit_price: Decimal | None = None
+    ) -> None:
+        """Make the position ``target``: cancel this strategy's working orders in ``symbol``,
+        withdraw its orders asked there in this bar, order the difference from the position
+        (market, or limit at ``limit_price``). Rounded toward zero to the lot size."""
         ...
 
-    def order_target_percent(self, symbol: str, fraction: float) -> None:
-        """Target ``fraction`` of equity in ``symbol`` at the current close, whole shares."""
+    def order_target_percent(
+        self, symbol: str, fraction: float, *, limit_price: Decimal | None = None
+    ) -> None:
+        """Target ``fraction`` of equity in ``symbol`` sized at the last close, rounded
+        toward zero to the lot size; then as ``order_target_quantity``."""
         ...
 
     def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import numpy as np
 from qtrader.models._base import to_decimal
 from qtrader.models.context import OrderHelpers
 from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
+from qtrader.models.order_input import ONE, OrderRejection
 from qtrader.models.orders import Order, OrderRequest, ReplaceRequest
 from qtrader.models.ports import BoolArray, HistoryMatrix
 from qtrader.models.signals import Intent, Signal
@@ -20,9 +22,12 @@ ZERO = Decimal(0)
 class FakeStrategyContext(OrderHelpers):
     """Feed it slices with ``push``; it records what the strategy asks for.
 
-    Positions and cash are whatever the test sets (``positions[symbol] = ...``);
-    nothing fills. ``orders``, ``signals``, ``cancels``, ``replaces`` and ``logs`` collect
-    the strategy's requests; ``clear()`` forgets them between bars.
+    Positions and cash are whatever the test sets (``positions[symbol] = ...``), and
+    so are the working orders (``working``); nothing fills. ``orders``, ``signals``,
+    ``cancels``, ``replaces`` and ``logs`` collect the strategy's requests, and
+    ``rejections`` the requests refused (``OrderRejection``, numbered ``R-000001`` on);
+    ``clear()`` forgets them between bars. ``lot_sizes`` gives symbols a lot size other
+    than one share.
     """
 
     def __init__(
@@ -31,9 +36,12 @@ class FakeStrategyContext(OrderHelpers):
         *,
         strategy_id: str = "test",
         cash: Decimal = Decimal(100_000),
+        lot_sizes: Mapping[str, Decimal] | None = None,
     ) -> None:
         self._symbols = symbols
         self._strategy_id = strategy_id
+        self._lots = dict(lot_sizes or {})
+        self._rejected = 0
         self._history: dict[str, dict[str, list[float]]] = {
             s: {f: [] for f in PRICE_FIELDS} for s in symbols
         }
@@ -45,6 +53,7 @@ class FakeStrategyContext(OrderHelpers):
         self.signals: list[Signal] = []
         self.cancels: list[str] = []
         self.replaces: list[ReplaceRequest] = []
+        self.rejections: list[OrderRejection] = []
         self.logs: list[str] = []
 
     # -- driving it ------------------------------------------------------------
@@ -62,6 +71,7 @@ class FakeStrategyContext(OrderHelpers):
         self.signals.clear()
         self.cancels.clear()
         self.replaces.clear()
+        self.rejections.clear()
         self.logs.clear()
 
     # -- StrategyContext -------------------------------------------------------
@@ -132,7 +142,8 @@ class FakeStrategyContext(OrderHelpers):
         return tuple(self.working)
 
     def cancel(self, order_id: str) -> None:
-        self.cancels.append(order_id)
+        if order_id not in self.cancels:
+            self.cancels.append(order_id)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
@@ -147,8 +158,21 @@ class FakeStrategyContext(OrderHelpers):
     def _ask_replace(self, request: ReplaceRequest) -> None:
         self.replaces.append(request)
 
-    def _asked(self) -> list[OrderRequest]:
-        return self.orders
+    def _withdraw(self, symbol: str) -> None:
+        self.orders[:] = [order for order in self.orders if order.symbol != symbol]
+
+    def _lot(self, symbol: str) -> Decimal:
+        return self._lots.get(symbol, ONE)
+
+    def _decision_time(self) -> datetime | None:
+        return None if self._bars is None else self._bars.timestamp
+
+    def _reject(self, rejection: OrderRejection) -> None:
+        self.rejections.append(rejection)
+
+    def _rejection_id(self) -> str:
+        self._rejected += 1
+        return f"R-{self._rejected:06d}"
 
     def _last_close(self, symbol: str) -> Decimal | None:
         closes = self._history[symbol]["close"]
