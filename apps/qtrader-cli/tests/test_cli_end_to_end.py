@@ -87,16 +87,57 @@ def test_two_runs_write_byte_identical_files(tiny: Path) -> None:
         assert (tiny / "a" / name).read_bytes() == (tiny / "b" / name).read_bytes(), name
 
 
-def test_resolved_config_records_versions(tiny: Path) -> None:
+def test_versions_are_recorded_beside_the_config(tiny: Path) -> None:
     backtest(tiny / "config.yaml", tiny / "out")
-    text = (tiny / "out" / "config.yaml").read_text()
+    versions = json.loads((tiny / "out" / "versions.json").read_text())
     root = Path(__file__).resolve().parents[3]
     with (root / "packages" / "qtrader-engine" / "pyproject.toml").open("rb") as f:
-        assert f"qtrader-engine: {tomllib.load(f)['project']['version']}" in text
-    assert "sma_crossover" in text
+        assert versions["qtrader-engine"] == tomllib.load(f)["project"]["version"]
+    keys = (tiny / "out" / "config.yaml").read_text().splitlines()
+    assert not [line for line in keys if line.startswith("versions:")]  # re-runnable
+
+
+def test_the_written_config_reruns_to_byte_identical_results(tiny: Path) -> None:
+    # Its data path is absolute and every default is written out, so it runs from any
+    # folder (here after the original config and data folder are moved away).
+    backtest(tiny / "config.yaml", tiny / "first")
+    written = (tiny / "first" / "config.yaml").read_text()
+    assert f"path: {(tiny / 'data').resolve()}" in written
+    assert "lifecycle_updates: true" in written  # the venue's settings, defaults included
+    (tiny / "config.yaml").rename(tiny / "moved.yaml")
+    backtest(tiny / "first" / "config.yaml", tiny / "second")
+    first = sorted(p.name for p in (tiny / "first").iterdir())
+    assert first == sorted(p.name for p in (tiny / "second").iterdir())
+    for name in first:
+        assert (tiny / "first" / name).read_bytes() == (tiny / "second" / name).read_bytes(), name
 
 
 def test_without_output_nothing_is_written(tiny: Path) -> None:
     result = runner.invoke(app, ["backtest", str(tiny / "config.yaml")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tiny.iterdir()) == ["config.yaml", "data"]
+
+
+def test_order_updates_show_every_state_of_every_order(tiny: Path) -> None:
+    # The hand-worked run: the buy decided 01-10 is accepted and filled at the 01-11 open,
+    # the sell decided 01-15 likewise on 01-16. The venue reports an acceptance with the
+    # order's next bars: the buy decided on the last bar (01-18) is in orders.csv but its
+    # acceptance is never reported (there is no next bar).
+    out = tiny / "out"
+    backtest(tiny / "config.yaml", out)
+    rows = [line.split(",") for line in (out / "order_updates.csv").read_text().splitlines()]
+    assert rows[0][:3] == ["timestamp", "order_id", "status"]
+    assert [(r[0][:10], r[1], r[2]) for r in rows[1:]] == [
+        ("2024-01-10", "O-000001", "accepted"),
+        ("2024-01-11", "O-000001", "filled"),
+        ("2024-01-15", "O-000002", "accepted"),
+        ("2024-01-16", "O-000002", "filled"),
+    ]
+
+
+def test_the_summary_names_the_fill_and_cost_models(tiny: Path) -> None:
+    output = backtest(tiny / "config.yaml", tiny / "out")
+    assert (
+        "fills: next_open (decided at a bar's close, active from the next bar; market orders "
+        "at its open), bracket_conflict=stop_loss; slippage: none; commission: none"
+    ) in " ".join(output.split())

@@ -85,7 +85,10 @@ def test_target_zero_with_a_resting_buy_cancels_it_and_never_goes_short(tiny: Pa
     # (before the fix: a market sell of 100 at day 3's open 10, short 100 to the end)
     assert (out / "fills.csv").read_text().splitlines()[1:] == []
     updates = (out / "order_updates.csv").read_text().splitlines()
-    assert [line.split(",")[1:3] for line in updates[1:]] == [["O-000001", "cancelled"]]
+    assert [line.split(",")[1:3] for line in updates[1:]] == [
+        ["O-000001", "accepted"],
+        ["O-000001", "cancelled"],
+    ]
     equity = (out / "equity.csv").read_text().splitlines()
     assert {line.split(",")[2] for line in equity[1:]} == {"10000"}
 

@@ -25,7 +25,7 @@ from qtrader.models.testing import (
 DAYS = [date(2024, 7, 1), date(2024, 7, 2), date(2024, 7, 3)]
 
 
-def run(tmp_path: Path) -> Path:
+def run(tmp_path: Path, folder: str = "out", as_str: bool = False) -> Path:
     def trade(ctx: StrategyContext) -> None:
         if ctx.timestamp == ny_close(DAYS[0]):
             ctx.buy("AAA", 10)
@@ -42,8 +42,8 @@ def run(tmp_path: Path) -> Path:
         risk=FakeRiskService(),
         strategies={"s1": ScriptedStrategy(trade)},
     )
-    out = tmp_path / "out"
-    write_results(engine.run(), out, {"config.yaml": "a: 1\n"})
+    out = tmp_path / folder
+    write_results(engine.run(), str(out) if as_str else out, {"config.yaml": "a: 1\n"})
     return out
 
 
@@ -109,3 +109,59 @@ def test_atomic_write_cleans_up_its_temp_file_on_error(
         atomic_write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["fills.csv"]
+
+
+def test_results_replace_a_previous_run_in_one_step(tmp_path: Path) -> None:
+    out = run(tmp_path)
+    (out / "config.yaml").write_text("previous run\n")
+    run(tmp_path)  # into the same folder: replaced whole
+    assert (out / "config.yaml").read_text() == "a: 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
+
+
+def test_a_failed_write_leaves_the_previous_complete_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run(tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    written: list[str] = []
+    real = Path.write_text
+
+    def fail_on_the_third(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        written.append(self.name)
+        if len(written) == 3:
+            raise OSError("disk full")
+        return real(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", fail_on_the_third)
+    with pytest.raises(OSError, match="disk full"):
+        run(tmp_path)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # never a mix
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_of_other_files_is_refused_and_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    with pytest.raises(
+        ValueError, match=r"holds files that are not results of a run \(notes.txt\)"
+    ):
+        run(tmp_path)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
+
+
+def test_result_files_respect_the_umask_and_a_str_path_is_accepted(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+
+    old = os.umask(0o027)
+    try:
+        out = run(tmp_path)
+        atomic_write_text(tmp_path / "single.txt", "x")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o750
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o640}
+    assert (tmp_path / "single.txt").stat().st_mode & 0o777 == 0o640
+    run(tmp_path, folder="as_str", as_str=True)
+    assert (tmp_path / "as_str" / "metrics.json").is_file()

@@ -203,3 +203,20 @@ def test_bps_slippage_refuses_out_of_range_bps() -> None:
         BpsSlippage(D(10000))
     flat_bar = BarPrices(D(12), D(13), D(12), D(13))
     assert BpsSlippage(D(0)).slipped(D("12.34"), Side.BUY, D(1), flat_bar) == D("12.34")
+
+
+def test_the_config_describes_itself_in_one_line() -> None:
+    from qtrader.execution import ExecutionConfig  # noqa: PLC0415
+
+    config = ExecutionConfig.model_validate(
+        {
+            "fill": {"participation": "0.1"},
+            "slippage": {"model": "bps", "bps": 5},
+            "commission": {"model": "per_share", "rate": "0.005", "minimum": 1},
+        }
+    )
+    assert config.describe() == (
+        "fills: next_open (decided at a bar's close, active from the next bar; market orders "
+        "at its open), participation=0.1, bracket_conflict=stop_loss; slippage: bps (bps=5); "
+        "commission: per_share (minimum=1, rate=0.005)"
+    )

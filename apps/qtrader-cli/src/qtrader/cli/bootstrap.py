@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -24,7 +25,13 @@ from pydantic import ValidationError
 from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
 from qtrader.cli.envvars import KeyPath, restore_as_written
 from qtrader.cli.strategies import load_strategy
-from qtrader.data import Anomaly, HistoricalDataService, UnknownSourceError, open_data_service
+from qtrader.data import (
+    Anomaly,
+    HistoricalDataService,
+    UnknownSourceError,
+    open_data_service,
+    parse_source_config,
+)
 from qtrader.engine import (
     BacktestEngine,
     BacktestResult,
@@ -93,27 +100,33 @@ def build_portfolio(config: BacktestConfig) -> PortfolioService:
 _DATA_SESSION_KEYS = {"session_open": "open", "session_close": "close", "timezone": "timezone"}
 
 
-def build_execution(
-    config: BacktestConfig, instruments: Sequence[Instrument] = ()
-) -> ExecutionService:
-    """The simulated venue; ``instruments`` give each symbol its zone (for DAY sessions)
-    and lot size. Without an ``execution.session`` block, the venue's session is the one
-    the data block sets (``session_open``, ``session_close``, ``timezone``), so that DAY
-    orders and market-on-close end where the data's daily bars are stamped."""
-    options = dict(config.execution)
+def execution_config(config: BacktestConfig) -> ExecutionConfig:
+    """The venue's settings: the ``execution`` block, defaults filled in. Without an
+    ``execution.session`` block, the venue's session is the one the data block sets
+    (``session_open``, ``session_close``, ``timezone``), so that DAY orders and
+    market-on-close end where the data's daily bars are stamped.
+
+    The app reports every state of every order (``lifecycle_updates``: accepted, partially
+    filled, filled, as well as cancelled, rejected and expired) in ``order_updates.csv``
+    unless the config says ``lifecycle_updates: false``; the venue itself defaults to off
+    so that a library user opts in."""
+    options = {"lifecycle_updates": True, **config.execution}
     data = config.data.options
     if "session" not in options and data.keys() & _DATA_SESSION_KEYS.keys():
         options["session"] = {
             ours: data[theirs] for theirs, ours in _DATA_SESSION_KEYS.items() if theirs in data
         }
-    return SimulatedExecutionService(
-        _validated(
-            "execution",
-            lambda: ExecutionConfig.model_validate(options),
-            config.as_written,
-        ),
-        instruments=instruments,
+    return _validated(
+        "execution", lambda: ExecutionConfig.model_validate(options), config.as_written
     )
+
+
+def build_execution(
+    config: BacktestConfig, instruments: Sequence[Instrument] = ()
+) -> ExecutionService:
+    """The simulated venue of ``execution_config``; ``instruments`` give each symbol its
+    zone (for DAY sessions) and lot size."""
+    return SimulatedExecutionService(execution_config(config), instruments=instruments)
 
 
 def build_risk(config: BacktestConfig) -> RiskService:
@@ -181,13 +194,38 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def resolved_config_yaml(config: BacktestConfig) -> str:
-    """The config as validated, with the versions of every distribution. Values that came
-    from ``${VAR}`` references are written as the file had them: never a secret."""
+def resolved_config_yaml(config: BacktestConfig, base_dir: Path) -> str:
+    """The config as it ran, to run again: every path absolute, the data adapter's and the
+    venue's defaults filled in. ``qtrader backtest RESULTS/config.yaml`` reproduces the
+    results byte for byte (package versions are in ``versions.json`` beside it). Values
+    that came from ``${VAR}`` references are written as the file had them: never a secret."""
     document = config.model_dump(mode="json", exclude_none=True)
+    adapter = parse_source_config(config.data.source, config.data.options, base_dir=base_dir)
+    document["data"] = {
+        "source": config.data.source,
+        "symbols": list(config.data.symbols),
+        **adapter.model_dump(mode="json", exclude_none=True),
+    }
+    document["execution"] = execution_config(config).model_dump(mode="json", exclude_none=True)
+    for section in ("strategy", "strategies"):
+        _absolute_strategy_files(document.get(section), base_dir)
     restore_as_written(document, config.as_written)
-    document["versions"] = package_versions()
     return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
+
+
+def _absolute_strategy_files(sections: Any, base_dir: Path) -> None:
+    """``path/file.py:Class`` references made absolute (they are relative to the config)."""
+    for section in sections if isinstance(sections, list) else [sections]:
+        if not isinstance(section, dict):
+            continue
+        where, sep, name = str(section.get("name", "")).rpartition(":")
+        if sep and where.endswith(".py") and not Path(where).is_absolute():
+            section["name"] = f"{(base_dir / where).resolve()}:{name}"
+
+
+def versions_json() -> str:
+    """The version of every QTrader distribution that ran, as ``versions.json``."""
+    return json.dumps(package_versions(), indent=2, sort_keys=True) + "\n"
 
 
 def anomalies_csv(anomalies: Sequence[Anomaly]) -> str:
@@ -214,6 +252,8 @@ class RunOutcome:
     result: BacktestResult
     metrics: dict[str, float | int | None]
     anomalies: tuple[Anomaly, ...]
+    execution: str = ""
+    """How orders were filled and charged (``ExecutionConfig.describe``), for the summary."""
 
 
 def run_backtest(
@@ -226,10 +266,12 @@ def run_backtest(
     backtest = bootstrap(config, base_dir, data)
     result = backtest.engine.run()
     anomalies = backtest.data.anomalies
+    execution = execution_config(config).describe()
     if output is None:
-        return RunOutcome(result, compute_metrics(result), anomalies)
+        return RunOutcome(result, compute_metrics(result), anomalies, execution)
     extra = {
-        "config.yaml": resolved_config_yaml(config),
+        "config.yaml": resolved_config_yaml(config, base_dir),
+        "versions.json": versions_json(),
         "data_anomalies.csv": anomalies_csv(anomalies),
     }
-    return RunOutcome(result, write_results(result, output, extra), anomalies)
+    return RunOutcome(result, write_results(result, output, extra), anomalies, execution)

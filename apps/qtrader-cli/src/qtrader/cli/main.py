@@ -72,7 +72,7 @@ def backtest(
     for key in ("sharpe", "sortino", "calmar", "num_trades", "num_fills"):
         table.add_row(key, _fmt_metric(metrics[key]))
     console.print(table)
-    console.print("fills: market orders at the next bar's open; decisions at the bar's close")
+    console.print(outcome.execution, soft_wrap=True, markup=False, highlight=False)
     show_refusals(console, refusals(result), written=output is not None)
     if output is not None:
         console.print(f"results written to {output}")

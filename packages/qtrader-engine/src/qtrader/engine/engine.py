@@ -35,6 +35,7 @@ from qtrader.models import (
     ExecutionService,
     PortfolioService,
     PriceAdjustment,
+    QTraderError,
     RiskService,
     Split,
     Strategy,
@@ -44,7 +45,7 @@ from qtrader.models import (
 logger = logging.getLogger("qtrader.engine")
 
 
-class EngineError(ValueError):
+class EngineError(QTraderError):
     """A setup the engine refuses to run, or a run that cannot produce results."""
 
 

@@ -29,6 +29,7 @@ from types import NoneType
 
 from qtrader.engine.metrics import compute_metrics
 from qtrader.engine.results import BacktestResult
+from qtrader.models import QTraderError
 
 RESULT_FILES = (
     "fills.csv",
@@ -39,6 +40,11 @@ RESULT_FILES = (
     "order_updates.csv",
     "metrics.json",
 )
+KNOWN_RESULT_FILES = frozenset(
+    {*RESULT_FILES, "config.yaml", "versions.json", "data_anomalies.csv", "ledger.csv",
+     "log.txt", "report.html"}
+)  # fmt: skip
+"""Every file a run may write: an output folder holding only these may be replaced."""
 
 
 def _fmt(value: object) -> str:
@@ -200,16 +206,79 @@ def _csv(header: Sequence[str], columns: Sequence[Sequence[object]], stamps: _St
     return "\n".join(lines) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place; the
+    file gets the mode a new file gets under the umask (a temporary file is 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class OutputFolderError(QTraderError):
+    """The output folder holds files that are not a QTrader run's results."""
+
+
+def publish_folder(directory: Path, files: Mapping[str, str]) -> None:
+    """Put ``files`` (name -> text) into ``directory`` as one step.
+
+    They are written into a temporary folder beside ``directory``, which then takes its
+    place: a run that fails, or is interrupted, leaves the previous complete results (or
+    nothing), never a mix of two runs. Files and folder get the modes the umask gives new
+    ones. An existing ``directory`` holding anything but result files of a run (the names
+    in ``files``) is refused, so results never replace a user's other files.
+    """
+    parent = directory.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if directory.exists():
+        if not directory.is_dir():
+            raise OutputFolderError(f"output {directory} exists and is not a folder")
+        ours = {*files, *KNOWN_RESULT_FILES}
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in ours)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise OutputFolderError(
+                f"output folder {directory} holds files that are not results of a run "
+                f"({shown}): choose a new or empty folder"
+            )
+    temp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
+    try:
+        for name, text in files.items():
+            (temp / name).write_text(text, encoding="utf-8", newline="")
+        temp.chmod(0o777 & ~_umask())
+        if not directory.exists():
+            temp.rename(directory)
+            return
+        old = temp.with_suffix(".old")
+        directory.rename(old)
+        try:
+            temp.rename(directory)
+        except BaseException:
+            old.rename(directory)
+            raise
+        _remove_tree(old)
+    except BaseException:
+        _remove_tree(temp)
+        raise
+
+
+def _remove_tree(folder: Path) -> None:
+    if folder.exists():
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
 
 
 def _values(items: Sequence[object], *names: str) -> list[Sequence[object]]:
@@ -394,17 +463,15 @@ def metrics_json(metrics: Mapping[str, object]) -> str:
 
 def write_results(
     result: BacktestResult,
-    directory: Path,
+    directory: str | Path,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, float | int | None]:
-    """Write every result file into ``directory`` and return the metrics.
-
-    ``extra`` maps further file names to their text (e.g. the resolved config).
-    """
+    """Write every result file into ``directory`` as one step (``publish_folder``) and
+    return the metrics. ``extra`` maps further file names to their text (e.g. the
+    resolved config)."""
     metrics = compute_metrics(result)
     files = result_tables(result)
     files.update(extra or {})
-    files["metrics.json"] = metrics_json(metrics)  # last: its presence marks a complete run
-    for name, text in files.items():
-        atomic_write_text(directory / name, text)
+    files["metrics.json"] = metrics_json(metrics)
+    publish_folder(Path(directory), files)
     return metrics

@@ -339,6 +339,18 @@ class ExecutionConfig(FrozenModel):
     updates. Off by default: cancellations, expiries, rejections and replacements are
     always reported, and fills are in the fills."""
 
+    def describe(self) -> str:
+        """One line naming the fill, slippage and commission models and their settings,
+        printed with every backtest's summary (so a result never hides how it filled)."""
+        fill = f"fills: {self.fill.model} (decided at a bar's close, active from the next bar"
+        fill += "; market orders at its open)"
+        settings = _settings(self.fill)
+        return (
+            f"{fill}{', ' + settings if settings else ''}; "
+            f"slippage: {self.slippage.model}{_bracketed(_settings(self.slippage))}; "
+            f"commission: {self.commission.model}{_bracketed(_settings(self.commission))}"
+        )
+
     @model_validator(mode="after")
     def _impact_needs_participation(self) -> ExecutionConfig:
         if isinstance(self.slippage, SquareRootSlippageConfig) and self.fill.participation is None:
@@ -347,6 +359,23 @@ class ExecutionConfig(FrozenModel):
                 "the fraction of each bar's volume an order takes"
             )
         return self
+
+
+def _settings(model: FrozenModel) -> str:
+    """``key=value`` of a model's settings other than ``model`` (tiers are counted)."""
+    parts = []
+    for key, value in model.model_dump(mode="json", exclude={"model"}).items():
+        if value is None:
+            continue
+        if key == "tiers":
+            parts.append(f"{len(value)} tiers")
+        else:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def _bracketed(text: str) -> str:
+    return f" ({text})" if text else ""
 
 
 def load_execution_config(data: Mapping[str, Any]) -> ExecutionConfig:
