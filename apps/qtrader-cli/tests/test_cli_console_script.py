@@ -50,7 +50,7 @@ def test_the_console_script_writes_every_result_file_and_exits_0(tiny: Path) -> 
     # The last line printed, so stdout was flushed. Rich wraps it to the terminal's width,
     # anywhere in a long path: compare without white space.
     assert "".join(done.stdout.split()).endswith("".join(f"results written to {out}".split()))
-    expected = {*RESULT_FILES, "config.yaml", "versions.json", "data_anomalies.csv"}
+    expected = {*RESULT_FILES, "config.yaml", "versions.json", "data_anomalies.csv", "log.txt"}
     assert {p.name for p in out.iterdir()} == expected  # no temporary file left behind
     fills = (out / "fills.csv").read_text(encoding="utf-8").splitlines()
     assert [",".join(line.split(",")[:6]) for line in fills[1:]] == FILLS[1:]

@@ -139,4 +139,8 @@ def test_a_run_that_fails_without_the_future_is_a_finding(tmp_path: Path) -> Non
     report = check_lookahead(load_config(config), tmp_path, points=2)
     assert [f.cut for f in report.findings] == list(report.cuts)
     assert report.findings[0].error is not None
-    assert "the run failed: ValueError" in report.findings[0].describe()
+    # the strategy's error, named: strategy, class, hook, bar, message, file:line
+    described = report.findings[0].describe()
+    assert "the run failed: strategy 'cheat.py:NeedsTomorrow' (NeedsTomorrow) raised " in described
+    assert "ValueError in on_bar at the bar of 2024-01-02T16:00:00-05:00" in described
+    assert f"({tmp_path / 'cheat.py'}:" in described

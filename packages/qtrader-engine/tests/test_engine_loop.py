@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from qtrader.engine import BacktestEngine, EngineConfig, EngineError
+from qtrader.engine import BacktestEngine, EngineConfig, EngineError, StrategyError
 from qtrader.engine.engine import SETTLE_EVERY
 from qtrader.models import (
     BarSlice,
@@ -305,7 +305,7 @@ def test_a_run_restores_the_garbage_collector_even_when_it_fails() -> None:
         raise RuntimeError("a bug in the strategy")
 
     engine, *_ = make_engine(daily_slices(DAYS, {"AAA": AAA}), ScriptedStrategy(crash))
-    with pytest.raises(RuntimeError, match="a bug"):
+    with pytest.raises(StrategyError, match=r"RuntimeError in on_bar .*: a bug"):
         engine.run()
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
@@ -261,10 +264,17 @@ def run_backtest(
     base_dir: Path,
     output: Path | None,
     data: HistoricalDataService | None = None,
+    progress: Callable[[datetime], None] | None = None,
+    log_level: int = logging.INFO,
 ) -> RunOutcome:
-    """Run one backtest; write its files into ``output`` when given."""
+    """Run one backtest; write its files into ``output`` when given.
+
+    Strategies' ``ctx.log`` lines at ``log_level`` or above are collected (prefixed with
+    the bar's time and the strategy id, never the wall clock) and written to ``log.txt``.
+    """
     backtest = bootstrap(config, base_dir, data)
-    result = backtest.engine.run()
+    with _strategy_log(log_level) as lines:
+        result = backtest.engine.run(progress)
     anomalies = backtest.data.anomalies
     execution = execution_config(config).describe()
     if output is None:
@@ -273,5 +283,36 @@ def run_backtest(
         "config.yaml": resolved_config_yaml(config, base_dir),
         "versions.json": versions_json(),
         "data_anomalies.csv": anomalies_csv(anomalies),
+        "log.txt": "".join(f"{line}\n" for line in lines),
     }
     return RunOutcome(result, write_results(result, output, extra), anomalies, execution)
+
+
+STRATEGY_LOGGER = "qtrader.engine"
+"""The parent of every strategy's logger (``ctx.log`` logs at INFO through it)."""
+
+
+class _Collect(logging.Handler):
+    def __init__(self, lines: list[str], level: int) -> None:
+        super().__init__(level)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def _strategy_log(level: int) -> Iterator[list[str]]:
+    """Collect the strategies' log lines at ``level`` or above during a run."""
+    lines: list[str] = []
+    logger = logging.getLogger(STRATEGY_LOGGER)
+    handler = _Collect(lines, level)
+    before = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)

@@ -33,6 +33,7 @@ from typing import Any
 
 from qtrader.cli.bootstrap import run_backtest
 from qtrader.cli.config import BacktestConfig, ConfigError, DataSection
+from qtrader.models import QTraderError
 
 DEFAULT_POINTS = 10
 
@@ -208,7 +209,8 @@ def check_lookahead(
             try:
                 got, _ = _run(_cut_config(config, base_dir, copy, cut, listed), base_dir)
             except Exception as exc:  # a failing truncated run is a finding, not a crash
-                findings.append(Finding(cut, None, None, f"{type(exc).__name__}: {exc}"))
+                text = str(exc) if isinstance(exc, QTraderError) else f"{type(exc).__name__}: {exc}"
+                findings.append(Finding(cut, None, None, text))
             else:
                 finding = _first_difference(cut, expected, got)
                 if finding is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -12,7 +13,7 @@ import typer
 from rich.table import Table
 
 from qtrader.cli.data_commands import data_app
-from qtrader.cli.output import console, errors, fail, show_refusals, warn_anomalies
+from qtrader.cli.output import DEBUG, console, errors, fail, show_refusals, warn_anomalies
 from qtrader.cli.project_commands import check_lookahead, init, sweep
 
 app = typer.Typer(
@@ -38,8 +39,16 @@ def _fmt_metric(value: float | int | None, percent: bool = False) -> str:
 
 
 @app.callback()
-def _main() -> None:
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of every error.")
+    ] = False,
+) -> None:
     """QTrader command-line interface."""
+    DEBUG["tracebacks"] = debug
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @app.command()
@@ -48,18 +57,62 @@ def backtest(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Folder for the result files.")
     ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            help="Show strategies' ctx.log lines at this level or above (debug, info, "
+            "warning, error); log.txt in the results has them too."
+        ),
+    ] = "warning",
 ) -> None:
     """Run a backtest and print a summary; with --output, write the result files."""
     # Imported here, not at the top: `qtrader --help` must not pay for numpy and pandas.
-    from qtrader.cli.bootstrap import run_backtest
+    import logging
+
+    from rich.logging import RichHandler
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from qtrader.cli.bootstrap import STRATEGY_LOGGER, run_backtest
     from qtrader.cli.config import load_config
     from qtrader.engine import refusals
 
+    if log_level.lower() not in LOG_LEVELS:
+        fail(f"--log-level {log_level!r}: expected one of {', '.join(LOG_LEVELS)}")
+    level = getattr(logging, log_level.upper())
+    shown = RichHandler(console=errors, show_time=False, show_path=False, level=level)
+    shown.setFormatter(logging.Formatter("%(message)s"))
+    strategy_logger = logging.getLogger(STRATEGY_LOGGER)
+    strategy_logger.addHandler(shown)
+    bar = Progress(
+        TextColumn("[bold]backtest"),
+        BarColumn(),
+        TextColumn("{task.fields[at]}"),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,  # none when piped
+    )
     try:
         cfg = load_config(config)
-        outcome = run_backtest(cfg, config.resolve().parent, output)
+        days = max((cfg.end - cfg.start).days, 1)
+        task = bar.add_task("bars", total=days, at="")
+
+        def progress(at: datetime) -> None:
+            done = min(max((at.date() - cfg.start).days, 0), days)
+            bar.update(task, completed=done, at=at.date().isoformat())
+
+        with bar:
+            outcome = run_backtest(
+                cfg,
+                config.resolve().parent,
+                output,
+                progress=progress,
+                log_level=min(level, logging.INFO),
+            )
     except ValueError as exc:  # every error of ours is a ValueError with a clear message
         fail(exc)
+    finally:
+        strategy_logger.removeHandler(shown)
     result, metrics = outcome.result, outcome.metrics
     warn_anomalies(errors, outcome.anomalies, written=output is not None)
     table = Table(title=f"Backtest {cfg.start} to {cfg.end}", show_header=True)

@@ -26,8 +26,15 @@ MAX_ANOMALIES_SHOWN = 10
 MAX_REFUSALS_SHOWN = 5
 
 
+DEBUG = {"tracebacks": False}
+"""``qtrader --debug``: user errors keep their traceback too."""
+
+
 def fail(problem: object) -> NoReturn:
-    """A user error: ``error: <problem>`` on stderr and exit code 2, never a traceback."""
+    """A user error: ``error: <problem>`` on stderr and exit code 2, never a traceback
+    (``qtrader --debug ...`` re-raises it instead, with the traceback of its cause)."""
+    if DEBUG["tracebacks"] and isinstance(problem, BaseException):
+        raise problem
     errors.print(Text.assemble(("error: ", "bold red"), str(problem)), soft_wrap=True)
     raise typer.Exit(code=2)
 

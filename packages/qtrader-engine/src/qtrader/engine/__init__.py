@@ -2,7 +2,7 @@
 
 from qtrader.engine.clock import SimulationClock
 from qtrader.engine.config import EngineConfig
-from qtrader.engine.engine import BacktestEngine, EngineError
+from qtrader.engine.engine import BacktestEngine, EngineError, StrategyError
 from qtrader.engine.history import BarHistory
 from qtrader.engine.metrics import PERIODS_PER_YEAR, compute_metrics
 from qtrader.engine.output import RESULT_FILES, atomic_write_text, result_tables, write_results
@@ -27,6 +27,7 @@ __all__ = [
     "Refusal",
     "RoundTrip",
     "SimulationClock",
+    "StrategyError",
     "atomic_write_text",
     "compute_metrics",
     "refusals",

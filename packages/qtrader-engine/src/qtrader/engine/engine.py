@@ -16,9 +16,11 @@ At each timestamp T, in this fixed order:
 from __future__ import annotations
 
 import gc
+import inspect
 import itertools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +35,8 @@ from qtrader.models import (
     CashDividend,
     DataService,
     ExecutionService,
+    Fill,
+    Intent,
     PortfolioService,
     PriceAdjustment,
     QTraderError,
@@ -43,6 +47,43 @@ from qtrader.models import (
 )
 
 logger = logging.getLogger("qtrader.engine")
+
+
+class StrategyError(QTraderError):
+    """A strategy raised: which strategy, where in its code, at which bar, and what.
+
+    The original exception is the ``__cause__`` (its traceback is the one to debug with)."""
+
+    def __init__(
+        self, strategy_id: str, strategy: object, hook: str, at: datetime | None, exc: Exception
+    ) -> None:
+        self.strategy_id = strategy_id
+        cls = type(strategy)
+        where = _where_in(cls, exc)
+        when = f"at the bar of {at.isoformat()}" if at is not None else "after the last bar"
+        super().__init__(
+            f"strategy {strategy_id!r} ({cls.__qualname__}) raised {type(exc).__name__} in "
+            f"{hook} {when}: {exc}{f' ({where})' if where else ''}"
+        )
+
+
+def _where_in(cls: type, exc: BaseException) -> str:
+    """``file:line`` of the deepest frame of the traceback in the strategy's own source
+    file (else the frame that raised): the line of the strategy's code to look at."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    try:
+        source = inspect.getsourcefile(cls)
+    except TypeError:  # pragma: no cover - a built-in class
+        source = None
+    own = [f for f in frames if source is not None and f.filename == source]
+    frame = own[-1] if own else frames[-1]
+    return f"{frame.filename}:{frame.lineno}"
+
+
+Progress = Callable[[datetime], None]
+"""``progress(timestamp)``: called every ``SETTLE_EVERY`` bars and after the last."""
 
 
 class EngineError(QTraderError):
@@ -146,7 +187,10 @@ class BacktestEngine:
         self._recorder = ResultRecorder()
         self._started = False
 
-    def run(self) -> BacktestResult:
+    def run(self, progress: Progress | None = None) -> BacktestResult:
+        """Run to the end. ``progress`` (e.g. a progress bar) hears the time of the bars
+        every ``SETTLE_EVERY`` bars. A strategy's exception stops the run as a
+        ``StrategyError`` naming the strategy, its file and line, and the bar."""
         applicable = APPLICABLE_ACTIONS[self._data.price_adjustment]
         request = StreamRequest(
             symbols=self._config.symbols,
@@ -161,15 +205,58 @@ class BacktestEngine:
                 last = bars
                 if count % SETTLE_EVERY == 0:
                     settle()
+                    if progress is not None:
+                        progress(bars.timestamp)
+        if last is not None and progress is not None:
+            progress(last.timestamp)
         if last is None or not self._started:
             raise EngineError(
                 f"no bars for {list(self._config.symbols)} between "
                 f"{self._config.start} and {self._config.end}"
             )
         for sid, strategy in self._strategies.items():
-            strategy.on_end(self._contexts[sid])
+            try:
+                strategy.on_end(self._contexts[sid])
+            except Exception as exc:
+                raise StrategyError(sid, strategy, "on_end", None, exc) from exc
             self._record_rejections(sid, last.timestamp)
         return self._recorder.result(self._portfolio.snapshot(), self._execution.open_orders())
+
+    def _ask_strategies(self, bars: BarSlice, fills: Sequence[Fill]) -> list[Intent]:
+        """(4) Strategies see the bars (``on_start`` first, then ``on_fill``, ``on_bar``);
+        their cancels and replaces go to the venue, their intents are returned for risk."""
+        if not self._started:
+            self._started = True
+            for sid, strategy in self._strategies.items():
+                try:
+                    strategy.on_start(self._contexts[sid])
+                except Exception as exc:
+                    raise StrategyError(sid, strategy, "on_start", bars.timestamp, exc) from exc
+        for fill in fills:
+            owner = self._strategies.get(fill.strategy_id)
+            if owner is not None:
+                try:
+                    owner.on_fill(self._contexts[fill.strategy_id], fill)
+                except Exception as exc:
+                    raise StrategyError(
+                        fill.strategy_id, owner, "on_fill", bars.timestamp, exc
+                    ) from exc
+        intents = []
+        for sid, strategy in self._strategies.items():  # (4)
+            try:
+                strategy.on_bar(self._contexts[sid])
+            except Exception as exc:  # the strategy's bug, named; the run stops here
+                raise StrategyError(sid, strategy, "on_bar", bars.timestamp, exc) from exc
+            asked, cancels = self._contexts[sid].drain()
+            intents.extend(asked)
+            self._record_rejections(sid, bars.timestamp)
+            for order_id in cancels:
+                update = self._execution.cancel(order_id, bars.timestamp)
+                self._recorder.updates(() if update is None else (update,))
+            for change in self._contexts[sid].drain_replaces():
+                update = self._execution.replace(change, bars.timestamp)
+                self._recorder.updates(() if update is None else (update,))
+        return intents
 
     def _step(self, bars: BarSlice, applicable: tuple[type[Split | CashDividend], ...]) -> None:
         self.clock.advance(bars.timestamp)
@@ -203,26 +290,7 @@ class BacktestEngine:
         if bars.warmup:
             return
         self._recorder.equity(EquityRow(bars.timestamp, self._view.cash, self._view.equity))
-        if not self._started:
-            self._started = True
-            for sid, strategy in self._strategies.items():
-                strategy.on_start(self._contexts[sid])
-        for fill in report.fills:
-            owner = self._strategies.get(fill.strategy_id)
-            if owner is not None:
-                owner.on_fill(self._contexts[fill.strategy_id], fill)
-        intents = []
-        for sid, strategy in self._strategies.items():  # (4)
-            strategy.on_bar(self._contexts[sid])
-            asked, cancels = self._contexts[sid].drain()
-            intents.extend(asked)
-            self._record_rejections(sid, bars.timestamp)
-            for order_id in cancels:
-                update = self._execution.cancel(order_id, bars.timestamp)
-                self._recorder.updates(() if update is None else (update,))
-            for change in self._contexts[sid].drain_replaces():
-                update = self._execution.replace(change, bars.timestamp)
-                self._recorder.updates(() if update is None else (update,))
+        intents = self._ask_strategies(bars, report.fills)
         if not intents:
             return
         working = self._execution.open_orders()

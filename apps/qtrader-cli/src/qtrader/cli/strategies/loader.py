@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,21 @@ def _resolve(reference: str, base_dir: Path) -> type[Any]:
             raise StrategyLoadError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            del sys.modules[module_name]
+            raise StrategyLoadError(
+                f"strategy file {path}, line {exc.lineno}: syntax error: {exc.msg}"
+            ) from exc
+        except Exception as exc:  # the file's own code failed while it was imported
+            del sys.modules[module_name]
+            line = traceback.extract_tb(exc.__traceback__)
+            at = next((f.lineno for f in reversed(line) if f.filename == str(path)), None)
+            where = f", line {at}" if at is not None else ""
+            raise StrategyLoadError(
+                f"strategy file {path}{where}: importing it raised {type(exc).__name__}: {exc}"
+            ) from exc
     else:
         try:
             module = importlib.import_module(where)
