@@ -78,6 +78,8 @@ class Breakout(BaseStrategy):
 
     def __init__(self, params: BreakoutParams) -> None:
         self.params = params
+        # The most history on_bar reads: with it the engine keeps only that many bars.
+        self.history_bars = params.lookback + 1
 
     def on_bar(self, ctx: StrategyContext) -> None:
         n = self.params.lookback

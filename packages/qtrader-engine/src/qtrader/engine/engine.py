@@ -166,7 +166,10 @@ class BacktestEngine:
         self._risk = risk
         self._strategies = dict(strategies)
         self.clock = SimulationClock()
-        self._history = BarHistory(config.symbols)
+        # Only as much history as the strategies said they read (all must say it).
+        wanted = [getattr(s, "history_bars", None) for s in self._strategies.values()]
+        keep = None if None in wanted else max(1, *(int(w) for w in wanted if w is not None))
+        self._history = BarHistory(config.symbols, keep=keep)
         view = portfolio.view()
         self._view = view
         lots = _lot_sizes(data, config.symbols)

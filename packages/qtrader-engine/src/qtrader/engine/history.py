@@ -35,7 +35,19 @@ def _common_length(lengths: IntArray) -> int | None:
 
 
 class BarHistory:
-    def __init__(self, symbols: tuple[str, ...], capacity: int = 256) -> None:
+    """``keep``: at most this many bars per symbol are kept (``None``: all of them); older
+    ones are dropped in batches, and asking for more than ``keep`` is an error."""
+
+    def __init__(
+        self, symbols: tuple[str, ...], capacity: int = 256, keep: int | None = None
+    ) -> None:
+        if keep is not None and keep < 1:
+            raise ValueError(f"keep must be at least 1 bar, got {keep}")
+        self._keep = keep
+        if keep is not None:
+            # Room for ``keep`` bars and as many again: dropping the oldest then moves
+            # ``keep`` rows once every ``keep`` bars (amortised, like doubling).
+            capacity = max(2 * keep, 64)
         self._universe = tuple(symbols)
         self._symbols = {s: i for i, s in enumerate(symbols)}
         # Uninitialised: only cells below a symbol's length are ever read (see _reserve).
@@ -65,8 +77,8 @@ class BarHistory:
         if self._uniform is not None and bars.symbols == self._universe:
             # The usual slice: every symbol, in universe order, all at the same length.
             # One contiguous row of the block per field takes it (no scatter).
+            self._reserve(self._uniform + 1)  # may drop the oldest bars: read the end after
             end = self._uniform
-            self._reserve(end + 1)
             data = self._data
             for name, f in _FIELD_INDEX.items():
                 data[f, end] = getattr(bars, name)
@@ -74,9 +86,9 @@ class BarHistory:
             self._uniform = end + 1
             return
         rows = self._rows(bars.symbols)
+        if len(rows):
+            self._reserve(int(self._lengths[rows].max()) + 1)  # may drop the oldest bars
         positions = self._lengths[rows]  # where each symbol's next value goes
-        if len(positions):
-            self._reserve(int(positions.max()) + 1)
         for name, f in _FIELD_INDEX.items():
             self._data[f, positions, rows] = getattr(bars, name)
         self._lengths[rows] = positions + 1
@@ -95,9 +107,29 @@ class BarHistory:
         fields, capacity, symbols = self._data.shape
         if length <= capacity:
             return
+        if self._keep is not None:
+            self._drop_oldest()
+            return
         grown = np.empty((fields, max(length, capacity * 2), symbols))
         grown[:, :capacity] = self._data
         self._data = grown
+
+    def _drop_oldest(self) -> None:
+        """Keep the last ``keep`` bars of every symbol at the start of the block."""
+        keep = self._keep
+        assert keep is not None
+        data, lengths = self._data, self._lengths
+        if self._uniform is not None:
+            end = self._uniform
+            data[:, :keep] = data[:, end - keep : end]
+            lengths[:] = keep
+            self._uniform = keep
+            return
+        for row in np.flatnonzero(lengths > keep).tolist():
+            end = int(lengths[row])
+            data[:, :keep, row] = data[:, end - keep : end, row]
+            lengths[row] = keep
+        self._uniform = _common_length(lengths)
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -132,13 +164,17 @@ class BarHistory:
             raise KeyError(f"unknown symbol {symbol!r}; the universe is {sorted(self._symbols)}")
         return row
 
-    @staticmethod
-    def _check(field: str, n: int) -> int:
+    def _check(self, field: str, n: int) -> int:
         f = _FIELD_INDEX.get(field)
         if f is None:
             raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        if self._keep is not None and n > self._keep:
+            raise ValueError(
+                f"asked for {n} bars of history; the strategies of this run declared at most "
+                f"{self._keep} (history_bars): declare the most any of them asks for"
+            )
         return f
 
     def last_all(self, field: str, n: int) -> tuple[FloatArray, IntArray]:

@@ -380,6 +380,12 @@ class Strategy(Protocol):
 class BaseStrategy:
     """No-op hooks, so a strategy overrides only the ones it needs."""
 
+    history_bars: int | None = None
+    """The most bars of history this strategy ever asks for (the ``n`` of
+    ``ctx.history``/``ctx.history_matrix``), or ``None``: no limit. When every strategy of a
+    run declares it, the engine keeps only that many bars per symbol, so memory grows with
+    the symbols, not with the length of the run; asking for more is an error naming it."""
+
     def on_start(self, ctx: StrategyContext) -> None:
         """Called once before the first bar."""
 

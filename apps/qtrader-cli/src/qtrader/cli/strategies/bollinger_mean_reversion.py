@@ -33,6 +33,7 @@ class BollingerMeanReversion(BaseStrategy):
 
     def __init__(self, params: BollingerMeanReversionParams) -> None:
         self.params = params
+        self.history_bars = params.window
 
     def on_bar(self, ctx: StrategyContext) -> None:
         window, k = self.params.window, self.params.k

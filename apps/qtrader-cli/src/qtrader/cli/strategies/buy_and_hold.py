@@ -24,6 +24,7 @@ class BuyAndHold(BaseStrategy):
 
     def __init__(self, params: BuyAndHoldParams) -> None:
         self.params = params
+        self.history_bars = 1  # reads no history
         self._bought: set[str] = set()
         self._universe: tuple[str, ...] | None = None
         self._waiting: BoolArray = np.zeros(0, dtype=np.bool_)  # not bought yet, per symbol

@@ -29,6 +29,7 @@ class MonthlyRebalance(BaseStrategy):
     def __init__(self, params: MonthlyRebalanceParams) -> None:
         self.params = params
         self._month: tuple[int, int] | None = None
+        self.history_bars = 1  # reads no history (prices come from the portfolio)
 
     def on_bar(self, ctx: StrategyContext) -> None:
         session = ctx.timestamp.date()

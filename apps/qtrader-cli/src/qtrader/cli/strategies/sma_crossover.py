@@ -55,6 +55,7 @@ class SmaCrossover(BaseStrategy):
 
     def __init__(self, params: SmaCrossoverParams) -> None:
         self.params = params
+        self.history_bars = params.slow + 1  # the averages at t and t-1
 
     def on_bar(self, ctx: StrategyContext) -> None:
         fast, slow = self.params.fast, self.params.slow
