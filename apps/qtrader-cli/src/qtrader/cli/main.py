@@ -13,7 +13,15 @@ import typer
 from rich.table import Table
 
 from qtrader.cli.data_commands import data_app
-from qtrader.cli.output import DEBUG, console, errors, fail, show_refusals, warn_anomalies
+from qtrader.cli.output import (
+    DEBUG,
+    console,
+    errors,
+    fail,
+    show_decisions,
+    show_refusals,
+    warn_anomalies,
+)
 from qtrader.cli.project_commands import check_lookahead, init, sweep
 
 app = typer.Typer(
@@ -126,6 +134,7 @@ def backtest(
         table.add_row(key, _fmt_metric(metrics[key]))
     console.print(table)
     console.print(outcome.execution, soft_wrap=True, markup=False, highlight=False)
+    show_decisions(console, result.decisions)
     show_refusals(console, refusals(result), written=output is not None)
     if output is not None:
         console.print(f"results written to {output}")
