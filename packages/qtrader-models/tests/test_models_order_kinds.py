@@ -206,8 +206,12 @@ def test_buy_and_sell_with_trailing_make_trailing_stops() -> None:
     assert first == "a trailing_stop order takes no limit_price"
     assert second.startswith("trailing 'two%' is not an amount (such as")
     assert [r.type for r in ctx.rejections] == [OrderType.TRAILING_STOP] * 2
-    with pytest.raises(ValueError, match="'x' is not a number"):
-        ctx.replace("O-1", limit_price="x")
+    # a replace with a value that is not a number is refused too, not raised
+    # (impossible numbers, such as a negative quantity, are the venue's to refuse)
+    ctx.replace("O-1", limit_price="x")
+    assert ctx.rejections[2].problem == "'x' is not a number"
+    assert "replace of O-1 in (an order not working)" in ctx.rejections[2].reason
+    assert ctx.replaces == []
 
 
 def test_bracket_asks_for_an_entry_carrying_its_exits() -> None:

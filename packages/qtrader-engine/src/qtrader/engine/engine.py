@@ -253,9 +253,21 @@ class BacktestEngine:
             asked, cancels = self._contexts[sid].drain()
             intents.extend(asked)
             self._record_rejections(sid, bars.timestamp)
-            for order_id in cancels:
-                update = self._execution.cancel(order_id, bars.timestamp)
-                self._recorder.updates(() if update is None else (update,))
+            if cancels:
+                # A strategy cancels only its own working orders; any other id is ignored
+                # with a warning (never another strategy's order, never silently).
+                own = {o.id for o in self._execution.open_orders(sid)}
+                for order_id in cancels:
+                    if order_id not in own:
+                        logger.getChild(sid).warning(
+                            "%s [%s] cancel of %s ignored: not a working order of this strategy",
+                            bars.timestamp.isoformat(),
+                            sid,
+                            order_id,
+                        )
+                        continue
+                    update = self._execution.cancel(order_id, bars.timestamp)
+                    self._recorder.updates(() if update is None else (update,))
             for change in self._contexts[sid].drain_replaces():
                 update = self._execution.replace(change, bars.timestamp)
                 self._recorder.updates(() if update is None else (update,))

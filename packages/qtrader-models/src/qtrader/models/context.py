@@ -366,16 +366,28 @@ class OrderHelpers(ABC):
     ) -> None:
         """Ask the venue to modify one of this strategy's working orders (it keeps its id
         and place) from the next bar on. The venue answers with an order update:
-        ``REPLACED`` and what changed, or the order's status and why it could not."""
-        self._ask_replace(
-            ReplaceRequest(
+        ``REPLACED`` and what changed, or the order's status and why it could not. A value
+        that is not a number (or not positive) is refused with a reason, like a bad order."""
+        try:
+            request = ReplaceRequest(
                 strategy_id=self.strategy_id,
                 order_id=order_id,
                 quantity=_decimal_or_none(quantity),
                 limit_price=_decimal_or_none(limit_price),
                 stop_price=_decimal_or_none(stop_price),
             )
-        )
+        except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+            working = {o.id: o.symbol for o in self.open_orders()}
+            self._refuse(
+                error,
+                f"replace of {order_id} in",
+                working.get(order_id, "(an order not working)"),
+                quantity=as_recorded(quantity),
+                limit_price=as_recorded(limit_price),
+                stop_price=as_recorded(stop_price),
+            )
+            return
+        self._ask_replace(request)
 
     def _ask_replace(self, request: ReplaceRequest) -> None:
         """Record one replace for the venue (a context that sends replaces overrides this)."""
