@@ -16,6 +16,7 @@ Without the actions file the same prices would show 100 x 127 on 08-31: a "loss"
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
 
@@ -116,3 +117,34 @@ def test_sma_crossover_does_not_trade_on_a_split(tmp_path: Path) -> None:
         result = runner.invoke(app, ["backtest", str(config), "--output", str(out)])
         assert result.exit_code == 0, result.output
         assert len((out / "fills.csv").read_text().splitlines()) - 1 == fills
+
+
+SELL_AFTER_SPLIT = """\
+from qtrader.models import BaseStrategy
+
+
+class BuyThenSellAll(BaseStrategy):
+    def on_bar(self, ctx):
+        day = ctx.timestamp.date().isoformat()
+        if day == "2020-08-26":
+            ctx.buy("AAA", 100)
+        elif day == "2020-08-31":
+            ctx.sell("AAA", 400)  # all of it, in post-split shares
+"""
+
+
+def test_a_trip_across_a_split_is_one_trip_matching_the_portfolio(tmp_path: Path) -> None:
+    # Bought 100 at 502 (08-27 open), 4-for-1 on 08-31, sold 400 at the 09-01 open of 130:
+    # one long trip of 400 from 502 / 4 = 125.5 to 130: 400 x 4.5 = +1,800 = the
+    # portfolio's realized P&L (cash 49,800 + 52,000 + the 82 dividend = 101,882, minus
+    # the 100,000 start and the dividend: 1,800). Before: -36,200 and a phantom short.
+    (tmp_path / "sell.py").write_text(SELL_AFTER_SPLIT)
+    config = write_case(tmp_path, strategy="{name: 'sell.py:BuyThenSellAll'}", actions=ACTIONS)
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader((tmp_path / "out" / "trades.csv").read_text().splitlines())
+    assert (row["direction"], row["quantity"], row["entry_price"], row["exit_price"]) == (
+        "long", "400", "125.5", "130")  # fmt: skip
+    assert row["pnl"] == "1800"
+    equity = (tmp_path / "out" / "equity.csv").read_text().splitlines()
+    assert equity[-1].split(",")[1:] == ["101882", "101882"]

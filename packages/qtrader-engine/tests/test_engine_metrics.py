@@ -20,7 +20,13 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from qtrader.engine import BacktestResult, EquityRow, compute_metrics, round_trips
+from qtrader.engine import (
+    BacktestResult,
+    EquityRow,
+    SplitEvent,
+    compute_metrics,
+    round_trips,
+)
 from qtrader.engine.metrics import (
     cagr,
     calmar,
@@ -103,6 +109,31 @@ def test_round_trip_prices_are_quantity_weighted() -> None:
     (trip,) = round_trips(fills)
     # entry (10x10 + 30x14) / 40 = 13; pnl 40 x 15 - 520 = 80
     assert (trip.entry_price, trip.exit_price, trip.pnl) == (13, 15, 80)
+
+
+def test_a_split_between_entry_and_exit_is_one_trip_in_new_shares() -> None:
+    # Issue 9's case: buy 100 at 500, a 4-for-1 split, sell 400 at 129. Before the fix:
+    # a trip of 100 closed by a sell of 400 (a phantom short of 300) at -37,100.
+    # Now: one long trip of 400 at 500 / 4 = 125 to 129: 400 x 4 = +1,600 (no commission).
+    events = [
+        fill(1, Side.BUY, "100", "500", "0", 2),
+        SplitEvent("AAA", Decimal(4)),
+        fill(2, Side.SELL, "400", "129", "0", 5),
+    ]
+    (trip,) = round_trips(events)
+    assert (trip.direction, trip.quantity, trip.entry_price, trip.exit_price, trip.pnl) == (
+        "long", 400, 125, 129, 1600)  # fmt: skip
+    # Another symbol's split changes nothing; a 1-for-2 that leaves half a share drops it
+    # (the portfolio pays it in cash): 101 -> 50.5 -> 50 shares, closed by a sale of 50.
+    other = [
+        fill(1, Side.BUY, "101", "10", "0", 2),
+        SplitEvent("BBB", Decimal(3)),
+        SplitEvent("AAA", Decimal("0.5")),
+        fill(2, Side.SELL, "50", "21", "0", 5),
+    ]
+    (trip,) = round_trips(other)
+    # cash of the trip: -1,010 + 50 x 21 = +40 (the half share is not traded)
+    assert (trip.quantity, trip.pnl) == (Decimal("50.5"), 40)
 
 
 def state() -> PortfolioState:

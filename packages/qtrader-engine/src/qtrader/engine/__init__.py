@@ -11,6 +11,7 @@ from qtrader.engine.results import (
     EquityRow,
     Refusal,
     RoundTrip,
+    SplitEvent,
     refusals,
     round_trips,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Refusal",
     "RoundTrip",
     "SimulationClock",
+    "SplitEvent",
     "StrategyError",
     "atomic_write_text",
     "compute_metrics",

@@ -288,6 +288,7 @@ class BacktestEngine:
                 # Strategies see history split-adjusted as of T: only now, at the ex-date,
                 # are the earlier bars rescaled; nothing before T knew of this split.
                 self._history.apply_split(action.symbol, float(action.ratio))
+                self._recorder.split(action.symbol, action.ratio)  # round trips in new shares
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
         for order in report.orders:  # placed by the venue: the exits of a filled bracket

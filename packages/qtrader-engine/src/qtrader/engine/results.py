@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from qtrader.models import (
     Fill,
@@ -112,9 +112,20 @@ def refusals(result: BacktestResult) -> tuple[Refusal, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True, slots=True)
+class SplitEvent:
+    """A split as the engine applied it, in order with the fills (for round trips)."""
+
+    symbol: str
+    ratio: Decimal
+
+
 class ResultRecorder:
     def __init__(self) -> None:
         self._fills: list[Fill] = []
+        # Fills and splits in the order the engine applied them: a split at T comes before
+        # T's fills although those are stamped at T's open, earlier than T.
+        self._events: list[Fill | SplitEvent] = []
         self._orders: list[Order] = []
         self._updates: list[OrderUpdate] = []
         self._decisions: list[RiskDecision] = []
@@ -123,6 +134,10 @@ class ResultRecorder:
 
     def fill(self, fill: Fill) -> None:
         self._fills.append(fill)
+        self._events.append(fill)
+
+    def split(self, symbol: str, ratio: Decimal) -> None:
+        self._events.append(SplitEvent(symbol, ratio))
 
     def order(self, order: Order) -> None:
         self._orders.append(order)
@@ -158,7 +173,7 @@ class ResultRecorder:
             equity=tuple(self._equity),
             final_state=final_state,
             open_orders=tuple(open_orders),
-            trades=round_trips(self._fills),
+            trades=round_trips(self._events),
             rejections=tuple(self._rejections),
         )
 
@@ -175,16 +190,23 @@ class _OpenTrip:
     cash: Decimal = ZERO
 
 
-def round_trips(fills: Iterable[Fill]) -> tuple[RoundTrip, ...]:
+def round_trips(events: Iterable[Fill | SplitEvent]) -> tuple[RoundTrip, ...]:
     """Round trips per (strategy, symbol), in the order they close.
 
     A fill that flips the position closes the trip with the part that reaches
     flat and opens a new one with the rest; its commission is split pro rata.
-    Trips still open at the end are not round trips and are left out.
+    A split multiplies the open trips of its symbol by its ratio (shares, not money:
+    the entry price per new share is divided by it), so buying 100 at 500, a 4-for-1
+    split and selling 400 at 129 is one trip of +1,600. A fraction of a share a split
+    leaves (paid as cash in lieu by the portfolio) is dropped from the trip. Dividends
+    are not trade P&L. Trips still open at the end are not round trips and are left out.
     """
     open_trips: dict[tuple[str, str], _OpenTrip] = {}
     closed: list[RoundTrip] = []
-    for fill in fills:
+    for fill in events:
+        if isinstance(fill, SplitEvent):
+            _apply_split(open_trips, fill)
+            continue
         key = (fill.strategy_id, fill.symbol)
         quantity, price, commission = fill.quantity, fill.price, fill.commission
         sign = fill.side.sign
@@ -220,3 +242,15 @@ def round_trips(fills: Iterable[Fill]) -> tuple[RoundTrip, ...]:
                     )
                 )
     return tuple(closed)
+
+
+def _apply_split(open_trips: dict[tuple[str, str], _OpenTrip], split: SplitEvent) -> None:
+    for (_, symbol), trip in list(open_trips.items()):
+        if symbol != split.symbol:
+            continue
+        ratio = split.ratio
+        trip.entry_qty *= ratio
+        trip.exit_qty *= ratio
+        position = trip.position * ratio
+        whole = position.to_integral_value(rounding=ROUND_DOWN)
+        trip.position = whole  # the fraction is paid in cash by the portfolio, not traded
