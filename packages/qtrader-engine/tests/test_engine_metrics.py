@@ -14,7 +14,7 @@ Equity 100 -> 110 -> 99 -> 108.9 gives daily returns r = [0.1, -0.1, 0.1]:
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import numpy as np
@@ -187,3 +187,46 @@ def test_undefined_metrics_are_none() -> None:
     assert m["num_trades"] == 0
     only_wins = [fill(1, Side.BUY, "1", "1", "0", 2), fill(2, Side.SELL, "1", "2", "0", 3)]
     assert compute_metrics(result_with([1.0, 2.0], only_wins))["profit_factor"] is None
+
+
+def test_the_new_trade_exposure_and_drawdown_figures() -> None:
+    trips = [
+        fill(1, Side.BUY, "10", "10", "1", 2),
+        fill(2, Side.SELL, "10", "13", "1", 3),  # +30 - 2 = 28
+        fill(3, Side.BUY, "10", "13", "0", 4),
+        fill(4, Side.SELL, "10", "12", "0", 5),  # -10
+        fill(5, Side.BUY, "10", "12", "0", 6),
+        fill(6, Side.SELL, "10", "11", "0", 7),  # -10
+    ]
+    # cash 0 on every row (result_with): every session ends "invested" (equity != cash)
+    m = compute_metrics(result_with([100.0, 110.0, 99.0, 108.9, 115.0], trips))
+    assert m["avg_win"] == 28
+    assert m["avg_loss"] == -10
+    assert m["strategy.s.num_trades"] == 3
+    assert m["strategy.s.pnl"] == 8  # 28 - 10 - 10
+    # below the 110 peak on the 3rd and 4th rows, back above on the 5th: 2 sessions
+    assert m["max_drawdown_sessions"] == 2
+    assert m["exposure"] == 1.0
+    # traded 100 + 130 + 130 + 120 + 120 + 110 = 710 over the mean session equity 106.58
+    assert m["turnover"] == pytest.approx(710 / ((100 + 110 + 99 + 108.9 + 115) / 5))
+
+
+def test_intraday_equity_is_measured_on_session_closes() -> None:
+    # Hourly rows over two sessions; the daily return is session 2's last equity over
+    # session 1's last: 105 / 100 - 1 = 5%, one return (not four hourly ones). The max
+    # drawdown uses every row: 110 -> 99 is -10%.
+    at = datetime(2024, 1, 2, 15, 0, tzinfo=timezone(timedelta(hours=-5)))
+    hours = [at, at + timedelta(hours=1), at + timedelta(days=1), at + timedelta(days=1, hours=1)]
+    rows = tuple(
+        EquityRow(t, Decimal(0), Decimal(e))
+        for t, e in zip(hours, (110, 100, 99, 105), strict=True)
+    )
+    result = BacktestResult(
+        fills=(), orders=(), order_updates=(), decisions=(), equity=rows,
+        final_state=state(), open_orders=(), trades=(),
+    )  # fmt: skip
+    m = compute_metrics(result)
+    assert m["periods"] == 2
+    assert m["cagr"] == pytest.approx(1.05**252 - 1)  # one session of +5%, annualised
+    assert m["max_drawdown"] == pytest.approx(99 / 110 - 1)
+    assert m["total_return"] == pytest.approx(105 / 110 - 1)

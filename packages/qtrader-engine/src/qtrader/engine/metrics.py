@@ -1,16 +1,24 @@
 """Performance metrics, following empyrical's definitions.
 
-Conventions: daily simple returns of the equity curve (one row per traded
-timestamp; the first row has no return), 252 periods a year, risk-free rate
-0, ``max_drawdown`` a negative fraction, ``cagr`` empyrical's
-``annual_return``. Undefined figures (e.g. Sharpe with zero volatility) are
-``None``, written as JSON ``null``.
+Conventions: daily simple returns of the equity at each session's last row (on daily bars
+one row per session; on intraday bars the session's close, as empyrical and pyfolio expect,
+so an hourly curve is not annualised as if each hour were a day), 252 sessions a year,
+risk-free rate 0, ``cagr`` empyrical's ``annual_return``. ``max_drawdown`` (a negative
+fraction) uses every row of the curve; its duration is counted in sessions. Undefined
+figures (e.g. Sharpe with zero volatility) are ``None``, written as JSON ``null``.
+
+Trade figures come from the round trips: ``win_rate``, ``profit_factor`` (gross wins /
+gross losses), ``avg_win`` and ``avg_loss`` (money per trip). ``exposure`` is the fraction
+of sessions that closed with a position (equity != cash); ``turnover`` the money traded
+(every fill's price x quantity) over the average session-close equity. Per strategy:
+``strategy.<id>.num_trades`` and ``strategy.<id>.pnl`` (its round trips' P&L).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 
@@ -85,25 +93,73 @@ def trade_stats(trades: Sequence[RoundTrip]) -> dict[str, float | int | None]:
     wins = [float(t.pnl) for t in trades if t.pnl > 0]
     losses = [float(t.pnl) for t in trades if t.pnl < 0]
     gross_loss = -sum(losses)
-    return {
+    stats: dict[str, float | int | None] = {
         "num_trades": len(trades),
         "win_rate": len(wins) / len(trades) if trades else None,
         "profit_factor": _finite(sum(wins) / gross_loss) if gross_loss > 0 else None,
+        "avg_win": sum(wins) / len(wins) if wins else None,
+        "avg_loss": sum(losses) / len(losses) if losses else None,
     }
+    for sid in sorted({t.strategy_id for t in trades}):
+        own = [t for t in trades if t.strategy_id == sid]
+        stats[f"strategy.{sid}.num_trades"] = len(own)
+        stats[f"strategy.{sid}.pnl"] = float(sum(t.pnl for t in own))
+    return stats
+
+
+def max_drawdown_sessions(equity: Sequence[float], sessions: Sequence[date]) -> int:
+    """The most sessions spent below a previous peak of the curve (every row counts;
+    a drawdown not recovered by the end lasts to the end)."""
+    longest = 0
+    peak = -math.inf
+    since: date | None = None
+    seen: set[date] = set()
+    for value, session in zip(equity, sessions, strict=True):
+        if value >= peak:
+            peak = value
+            since = None
+            seen = set()
+            continue
+        if since is None:
+            since = session
+        seen.add(session)
+        longest = max(longest, len(seen))
+    return longest
+
+
+def session_closes(result: BacktestResult) -> tuple[list[float], list[float], list[date]]:
+    """Equity and cash at each session's last row, and every row's session date."""
+    closes: dict[date, tuple[float, float]] = {}
+    sessions = []
+    for row in result.equity:
+        day = row.timestamp.date()
+        sessions.append(day)
+        closes[day] = (float(row.equity), float(row.cash))
+    return [e for e, _ in closes.values()], [c for _, c in closes.values()], sessions
 
 
 def compute_metrics(result: BacktestResult) -> dict[str, float | int | None]:
     """The metrics of one run, ready for ``metrics.json``."""
     equity = [float(row.equity) for row in result.equity]
-    r = returns_from_equity(equity)
+    daily, cash, sessions = session_closes(result)
+    r = returns_from_equity(daily)
+    drawdown = max_drawdown(returns_from_equity(equity))  # every row
+    growth = _finite(cagr(r))
+    notional = float(sum(f.price * f.quantity for f in result.fills))
+    mean_equity = float(np.mean(daily)) if daily else math.nan
     metrics: dict[str, float | int | None] = {
-        "total_return": total_return(r),
-        "cagr": _finite(cagr(r)),
+        "total_return": total_return(returns_from_equity(equity)),
+        "cagr": growth,
         "volatility": _finite(volatility(r)),
         "sharpe": _finite(sharpe(r)),
         "sortino": _finite(sortino(r)),
-        "max_drawdown": max_drawdown(r),
-        "calmar": _finite(calmar(r)),
+        "max_drawdown": drawdown,
+        "max_drawdown_sessions": max_drawdown_sessions(equity, sessions),
+        "calmar": growth / abs(drawdown) if growth is not None and drawdown < 0 else None,
+        "exposure": (sum(e != c for e, c in zip(daily, cash, strict=True)) / len(daily))
+        if daily
+        else None,
+        "turnover": _finite(notional / mean_equity) if mean_equity > 0 else None,
     }
     metrics.update(trade_stats(result.trades))
     metrics.update(
@@ -112,7 +168,7 @@ def compute_metrics(result: BacktestResult) -> dict[str, float | int | None]:
             "total_commission": float(sum(f.commission for f in result.fills)),
             "start_equity": equity[0] if equity else None,
             "end_equity": equity[-1] if equity else None,
-            "periods": len(equity),
+            "periods": len(daily),
             "periods_per_year": PERIODS_PER_YEAR,
         }
     )
