@@ -230,3 +230,49 @@ def test_intraday_equity_is_measured_on_session_closes() -> None:
     assert m["cagr"] == pytest.approx(1.05**252 - 1)  # one session of +5%, annualised
     assert m["max_drawdown"] == pytest.approx(99 / 110 - 1)
     assert m["total_return"] == pytest.approx(105 / 110 - 1)
+
+
+def test_costs_and_dividends_come_from_the_final_state() -> None:
+    d = Decimal
+    costs = state().model_copy(
+        update={
+            "fees": d("1.56"),
+            "borrow_fees": d("12.50"),
+            "margin_interest": d("5.00"),
+            "financing_costs": d("17.50"),
+            "dividends_received": d("25.00"),
+            "dividends_paid": d("10.00"),
+            "dividends": d("15.00"),
+            "total_pnl": d("-4.06"),
+        }
+    )
+    result = result_with([100.0, 101.0], [])
+    m = compute_metrics(
+        BacktestResult(
+            fills=(),
+            orders=(),
+            order_updates=(),
+            decisions=(),
+            equity=result.equity,
+            final_state=costs,
+            open_orders=(),
+        )
+    )
+    assert (m["total_fees"], m["total_borrow_fees"], m["total_margin_interest"]) == (
+        1.56,
+        12.5,
+        5.0,
+    )
+    assert (m["total_financing_costs"], m["dividends_received"], m["dividends_paid"]) == (
+        17.5,
+        25.0,
+        10.0,
+    )
+    assert m["total_pnl"] == -4.06
+    # a portfolio without any of them reports zeros, never a missing key
+    plain = compute_metrics(result)
+    assert [plain[k] for k in ("total_fees", "total_financing_costs", "dividends_paid")] == [
+        0.0,
+        0.0,
+        0.0,
+    ]

@@ -108,6 +108,8 @@ def test_lot_cost_basis_is_signed() -> None:
     )
     assert long_lot.cost_basis == D("7500.00")
     assert short_lot.cost_basis == D("-3825.00")
+    # a lot is named (to close it) by the id of the fill that opened it
+    assert (long_lot.lot_id, short_lot.lot_id) == ("F1", "F2")
 
 
 def test_lot_price_must_be_positive() -> None:
@@ -174,6 +176,10 @@ def test_portfolio_state_defaults_and_empty_book() -> None:
     s = state(timestamp=None, positions=())
     assert s.timestamp is None
     assert s.dividends == D(0)
+    # costs and income a portfolio service may not report default to 0
+    for name in ("dividends_received", "dividends_paid", "fees", "borrow_fees",
+                 "margin_interest", "financing_costs", "total_pnl"):  # fmt: skip
+        assert getattr(s, name) == D(0)
     assert s.position("AAPL") is None
     p = position("AAPL", "1", "1")
     assert p.realized_pnl == D(0)

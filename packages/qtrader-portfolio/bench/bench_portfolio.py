@@ -1,7 +1,9 @@
 """Prints the cost of applying a fill and of marking 1, 100 and 1,000 positions.
 
 ``mark+equity`` is what a bar costs: marks are lazy, so the Decimal conversion of the
-held symbols' closes happens at the first read of equity after a mark.
+held symbols' closes happens at the first read of equity after a mark. The last table
+is the cost, with financing on, of the first mark of each session with every position
+short (each pays its borrow fee: one ledger entry per position and session).
 
 Run: uv run --frozen python packages/qtrader-portfolio/bench/bench_portfolio.py
 A benchmark, not a test: it asserts nothing about speed.
@@ -11,20 +13,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 
 from qtrader.models import BarSlice, Fill, Side
 from qtrader.models.testing import ny_close
-from qtrader.portfolio import LotPortfolioService, PortfolioConfig
+from qtrader.portfolio import FinancingConfig, LotPortfolioService, PortfolioConfig
 
 AT = ny_close(date(2024, 1, 2))
 
 
-def book(n_symbols: int) -> tuple[LotPortfolioService, BarSlice]:
-    portfolio = LotPortfolioService(PortfolioConfig(initial_cash=Decimal(10**9)))
+def book(
+    n_symbols: int, side: Side = Side.BUY, financing: FinancingConfig | None = None
+) -> tuple[LotPortfolioService, BarSlice]:
+    config = PortfolioConfig(initial_cash=Decimal(10**9))
+    if financing is not None:
+        config = config.model_copy(update={"financing": financing})
+    portfolio = LotPortfolioService(config)
     symbols = tuple(f"S{i:04d}" for i in range(n_symbols))
     for i, symbol in enumerate(symbols):
         portfolio.apply_fill(
@@ -33,7 +41,7 @@ def book(n_symbols: int) -> tuple[LotPortfolioService, BarSlice]:
                 order_id=f"O-{i}",
                 strategy_id="s",
                 symbol=symbol,
-                side=Side.BUY,
+                side=side,
                 quantity=Decimal(100),
                 price=Decimal("12.34"),
                 timestamp=AT,
@@ -96,5 +104,23 @@ def main() -> None:
         )
 
 
+def financing_main() -> None:
+    financing = FinancingConfig(borrow_rate=Decimal("0.03"))
+    for n in (1, 100, 1000):
+        portfolio, bars = book(n, Side.SELL, financing)
+        portfolio.mark(bars)
+        sessions = iter(range(1, 10**6))
+
+        def next_session(
+            p: LotPortfolioService = portfolio, b: BarSlice = bars, n: Iterator[int] = sessions
+        ) -> None:
+            at = b.timestamp + timedelta(days=next(n))
+            p.mark(replace(b, timestamp=at, opened_at=at))
+
+        session_s = per_call(next_session, 50)
+        print(f"{n:>5} shorts, financing on: first mark of a session {session_s * 1e6:9.1f} us")
+
+
 if __name__ == "__main__":
     main()
+    financing_main()

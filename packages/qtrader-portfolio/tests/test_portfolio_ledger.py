@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from qtrader.models import BarSlice, CashDividend, Fill, Side, Split
 from qtrader.models.testing import make_bar, ny_close
 from qtrader.portfolio import (
+    FinancingConfig,
+    LedgerEntry,
     LedgerEntryType,
     LotMatching,
     LotPortfolioService,
     PortfolioConfig,
     PortfolioError,
+    RegulatoryFeesConfig,
     replay,
 )
 
@@ -154,6 +157,7 @@ class FillOp:
     quantity: int
     cents: int
     commission_cents: int
+    name_newest_lot: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ fill_ops = st.builds(
     st.integers(1, 300),
     st.integers(100, 20_000),
     st.integers(0, 500),
+    st.booleans(),
 )
 mark_ops = st.builds(
     MarkOp,
@@ -198,6 +203,15 @@ dividend_ops = st.builds(DividendOp, st.sampled_from(SYMBOLS), st.integers(1, 20
 histories = st.lists(
     st.one_of(fill_ops, fill_ops, fill_ops, mark_ops, split_ops, dividend_ops), max_size=40
 )
+FINANCING = (
+    FinancingConfig(),  # off
+    FinancingConfig(borrow_rate=D("0.03"), margin_rate=D("0.05")),
+    FinancingConfig(
+        borrow_rate=D("0.25"), borrow_rates={"BBB": D("0.5")}, margin_rate=D("0.08"), day_count=365
+    ),
+)
+# Day gaps between operations: 1 night, or a weekend's 3 (the ops' dates only grow).
+GAPS = st.lists(st.sampled_from([1, 1, 3]), min_size=40, max_size=40)
 
 
 def check_invariants(p: LotPortfolioService) -> None:
@@ -216,24 +230,81 @@ def check_invariants(p: LotPortfolioService) -> None:
         for lot in position.lots:
             # every lot's sign matches its strategy's position
             assert (lot.quantity > 0) == (p.position(lot.symbol, lot.strategy_id) > 0)
-    # per-strategy figures add up to the total, to the cent (here: exactly)
+    # per-strategy figures add up to the total, to the cent (here: exactly); margin
+    # interest is the account's alone
     total = p.pnl_summary()
+    margin = total.margin_interest
+    account_part = {"margin_interest": margin, "financing_costs": margin, "total_pnl": -margin,
+                    "cash_flow": -margin}  # fmt: skip
     parts = [p.pnl_summary(s) for s in p.strategy_ids()]
     for field in type(total).model_fields:
         if field != "strategy_id":
-            assert sum((getattr(x, field) for x in parts), start=ZERO) == getattr(total, field)
-    assert total.total_pnl == state.equity - config.initial_cash
+            summed = sum((getattr(x, field) for x in parts), start=ZERO)
+            assert summed + account_part.get(field, ZERO) == getattr(total, field)
+    assert total.total_pnl == state.equity - config.initial_cash == state.total_pnl
     assert total.realized_pnl == state.realized_pnl
     assert total.unrealized_pnl == state.unrealized_pnl
-    # replay from the ledger reproduces the state exactly
-    rebuilt = replay(config, ledger, last_prices=p.last_prices(), marked_at=p.marked_at)
+    assert total.total_pnl == (
+        total.net_realized_pnl + total.unrealized_pnl + total.dividends - total.financing_costs
+    )
+    for field in ("fees", "borrow_fees", "margin_interest", "financing_costs",
+                  "dividends_received", "dividends_paid", "dividends"):  # fmt: skip
+        assert getattr(total, field) == getattr(state, field)
+    assert state.dividends == state.dividends_received - state.dividends_paid
+    # every cost is the sum of its ledger entries
+    paid = dict.fromkeys(LedgerEntryType, ZERO)
+    for e in ledger:
+        paid[e.type] -= e.cash_flow
+    assert paid[LedgerEntryType.SEC_FEE] + paid[LedgerEntryType.FINRA_TAF] == state.fees
+    assert paid[LedgerEntryType.BORROW_FEE] == state.borrow_fees
+    assert paid[LedgerEntryType.MARGIN_INTEREST] == state.margin_interest
+    check_financing_rounding(config, ledger)
+    # replay from the ledger reproduces the state exactly, and goes on alike
+    rebuilt = replay(
+        config,
+        ledger,
+        last_prices=p.last_prices(),
+        marked_at=p.marked_at,
+        financed_on=p.financed_on,
+    )
     assert rebuilt.snapshot() == state
     assert rebuilt.pnl_summary() == total
+    later = (p.marked_at.date() if p.marked_at else DAY0) + timedelta(days=5)
+    for q in (p, rebuilt):
+        q.mark(BarSlice.from_bars([make_bar(s, later, 77.0) for s in SYMBOLS]))
+    assert rebuilt.ledger() == p.ledger()
+    assert rebuilt.snapshot() == p.snapshot()
 
 
-def run(p: LotPortfolioService, ops: list[object]) -> None:
+def check_financing_rounding(config: PortfolioConfig, ledger: tuple[LedgerEntry, ...]) -> None:
+    """What each short (and the account) has been charged is its exact accrual rounded
+    half-even to the cent, recomputed here from what the entries record."""
+    day_count = config.financing.day_count
+    accrued: dict[tuple[str | None, str | None], Decimal] = {}
+    charged: dict[tuple[str | None, str | None], Decimal] = {}
+    for e in ledger:
+        if e.type not in (LedgerEntryType.BORROW_FEE, LedgerEntryType.MARGIN_INTEREST):
+            continue
+        if e.price is None and e.type is LedgerEntryType.BORROW_FEE:
+            return  # valued at cost: not recorded in the entry
+        assert e.rate is not None and e.days is not None  # noqa: PT018
+        base = -e.quantity * (e.price or 1)
+        key = (e.strategy_id, e.symbol)
+        with localcontext(prec=60):
+            accrued[key] = accrued.get(key, ZERO) + base * e.rate * e.days
+            exact = (accrued[key] / day_count).quantize(D("0.01"), rounding=ROUND_HALF_EVEN)
+        charged[key] = charged.get(key, ZERO) - e.cash_flow
+        assert charged[key] == exact
+
+
+def financing_costs(p: LotPortfolioService) -> Decimal:
+    return p.pnl_summary().financing_costs
+
+
+def run(p: LotPortfolioService, ops: list[object], gaps: list[int] | None = None) -> None:
+    day = DAY0
     for n, op in enumerate(ops, start=1):
-        day = DAY0 + timedelta(days=n)
+        day += timedelta(days=1 if gaps is None else gaps[n - 1])
         if isinstance(op, FillOp):
             f = Fill(
                 id=f"F-{n}",
@@ -247,17 +318,21 @@ def run(p: LotPortfolioService, ops: list[object]) -> None:
                 timestamp=ny_close(day),
             )
             before = (p.snapshot(), len(p.ledger()))
+            held = p.lots(op.symbol, op.strategy)
+            named = [held[-1].lot_id] if op.name_newest_lot and held else None
             try:
-                p.apply_fill(f)
+                p.apply_fill(f, lots=named)
             except PortfolioError:
                 assert not p.config.allow_short
                 assert (p.snapshot(), len(p.ledger())) == before
         elif isinstance(op, MarkOp):
             p.mark(BarSlice.from_bars([make_bar(s, day, c / 100) for s, c in op.closes]))
         elif isinstance(op, SplitOp):
-            equity = p.equity
+            # financing accrues first (a new day): the split changes equity by that alone
+            equity = p.equity + financing_costs(p)
             marked = p.last_price(op.symbol) is not None
             p.apply_action(Split(symbol=op.symbol, ex_date=day, ratio=D(op.ratio)), ny_close(day))
+            equity -= financing_costs(p)
             # a split changes no value (cash in lieu included): exactly when the
             # mark divides exactly by the ratio, else up to the rounding of the new
             # mark (or of the cash-in-lieu price and cost share, before any mark)
@@ -270,10 +345,11 @@ def run(p: LotPortfolioService, ops: list[object]) -> None:
         else:
             assert isinstance(op, DividendOp)
             held = {s: p.position(op.symbol, s) for s in STRATEGIES}
-            cash = p.cash
+            cash = p.cash + financing_costs(p)
             p.apply_action(
                 CashDividend(symbol=op.symbol, ex_date=day, amount=D(op.cents) / 100), ny_close(day)
             )
+            cash -= financing_costs(p)  # what accrued first (a new day)
             assert p.cash - cash == sum(held.values(), start=ZERO) * D(op.cents) / 100
         # equity is cached between changes: after every step it equals the snapshot's,
         # which is summed afresh
@@ -285,17 +361,67 @@ def run(p: LotPortfolioService, ops: list[object]) -> None:
     ops=histories,
     method=st.sampled_from(["fifo", "lifo", "highest_cost"]),
     allow_short=st.booleans(),
+    financing=st.sampled_from(FINANCING),
+    fees=st.sampled_from([None, RegulatoryFeesConfig()]),
+    cash=st.sampled_from([100_000, 5_000]),
+    gaps=GAPS,
 )
 def test_invariants_hold_for_random_histories(
-    ops: list[object], method: LotMatching, allow_short: bool
+    ops: list[object],
+    method: LotMatching,
+    allow_short: bool,
+    financing: FinancingConfig,
+    fees: RegulatoryFeesConfig | None,
+    cash: int,
+    gaps: list[int],
 ) -> None:
     p = LotPortfolioService(
-        PortfolioConfig(initial_cash=D(100_000), lot_matching=method, allow_short=allow_short)
+        PortfolioConfig(
+            initial_cash=D(cash),
+            lot_matching=method,
+            allow_short=allow_short,
+            financing=financing,
+            regulatory_fees=fees,
+        )
     )
-    run(p, ops)
+    run(p, ops, gaps)
+    kinds = {e.type for e in p.ledger()}
+    for kind in (
+        LedgerEntryType.BORROW_FEE,
+        LedgerEntryType.MARGIN_INTEREST,
+        LedgerEntryType.SEC_FEE,
+    ):
+        event(f"{kind.value} charged: {kind in kinds}")
+    event(f"a fill named a lot: {any(e.lots_named for e in p.ledger())}")
     check_invariants(p)
     if not allow_short:
         assert all(p.position(sym, s) >= 0 for sym in SYMBOLS for s in STRATEGIES)
     # every entry type is a known one, numbered 1..n
     assert [e.sequence for e in p.ledger()] == list(range(1, len(p.ledger()) + 1))
     assert {e.type for e in p.ledger()} <= set(LedgerEntryType)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ops=st.lists(st.one_of(fill_ops, fill_ops, mark_ops, split_ops), min_size=8, max_size=40),
+    method=st.sampled_from(["fifo", "lifo", "highest_cost"]),
+    financing=st.sampled_from(FINANCING[1:]),
+    gaps=GAPS,
+)
+def test_invariants_hold_with_financing_and_fees_on(
+    ops: list[object], method: LotMatching, financing: FinancingConfig, gaps: list[int]
+) -> None:
+    """Histories that charge: financing and fees on, little cash (margin), shorts."""
+    p = LotPortfolioService(
+        PortfolioConfig(
+            initial_cash=D(2_000),
+            lot_matching=method,
+            financing=financing,
+            regulatory_fees=RegulatoryFeesConfig(),
+        )
+    )
+    run(p, ops, gaps)
+    check_invariants(p)
+    kinds = {e.type for e in p.ledger()}
+    for kind in (LedgerEntryType.BORROW_FEE, LedgerEntryType.MARGIN_INTEREST):
+        event(f"{kind.value} charged: {kind in kinds}")

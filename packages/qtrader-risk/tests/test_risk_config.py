@@ -115,10 +115,10 @@ def test_unknown_preset_lists_the_names() -> None:
     with pytest.raises(
         RiskConfigError,
         match=r"unknown risk preset 'yolo'; expected one of: "
-        r"conservative, unconstrained",
+        r"conservative, moderate, unconstrained",
     ):
         RiskConfig.preset("yolo")
-    assert sorted(PRESETS) == ["conservative", "unconstrained"]
+    assert sorted(PRESETS) == ["conservative", "moderate", "unconstrained"]
 
 
 def test_bad_preset_override_names_the_key() -> None:
@@ -141,8 +141,13 @@ def test_from_mapping_reports_every_problem_by_key() -> None:
         RiskConfig.from_mapping({"cash_buffer": 2, "colour": "red"})
     message = str(info.value)
     assert message.startswith("invalid risk policy: ")
-    assert "cash_buffer: Value error, cash_buffer must be a fraction" in message
-    assert "colour: Extra inputs are not permitted" in message
+    assert "cash_buffer: cash_buffer must be a fraction of equity between 0 and 1, got 2" in message
+    # the unknown key is named with every key that is allowed
+    assert "colour: unknown key; allowed: adv_window, allow_margin, allow_short, " in message
+    assert info.value.problems == (
+        ("cash_buffer", "cash_buffer must be a fraction of equity between 0 and 1, got 2"),
+        ("colour", message.split("colour: ")[1]),
+    )
     assert isinstance(info.value, RiskError)
     assert isinstance(info.value, ValueError)
 

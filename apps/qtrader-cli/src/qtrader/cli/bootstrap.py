@@ -51,7 +51,7 @@ from qtrader.models import (
     Strategy,
 )
 from qtrader.portfolio import LotPortfolioService, PortfolioConfig
-from qtrader.risk import PreTradeRiskService, RiskConfig
+from qtrader.risk import PreTradeRiskService, RiskConfig, RiskConfigError
 
 T = TypeVar("T")
 
@@ -132,22 +132,77 @@ def build_execution(
     return SimulatedExecutionService(execution_config(config), instruments=instruments)
 
 
-def build_risk(config: BacktestConfig) -> RiskService:
+def risk_policy(config: BacktestConfig, base_dir: Path | None = None) -> dict[str, Any]:
+    """The risk policy the ``risk`` block describes: its keys, and with ``policy: FILE``
+    the keys of that YAML file (relative to the config file's folder) under them, the
+    block's own keys overriding the file's (so a sweep can vary one key of a policy file).
+    """
+    return _risk_policy(config, base_dir)[0]
+
+
+def _risk_policy(
+    config: BacktestConfig, base_dir: Path | None
+) -> tuple[dict[str, Any], Path | None]:
     options = dict(config.risk)
-    preset = options.pop("preset", None)
-
-    def make() -> RiskConfig:
-        if preset is None:
-            return RiskConfig.model_validate(options)
-        base = RiskConfig.preset(str(preset)).model_dump()
-        return RiskConfig.model_validate({**base, **options})
-
+    if "policy" not in options:
+        return options, None
+    policy = options.pop("policy")
+    if not isinstance(policy, str) or not policy.strip():
+        raise ConfigError(
+            f"risk.policy: expected the path of a YAML risk policy file, got {policy!r}"
+        )
+    path = Path(policy).expanduser()
+    if not path.is_absolute():
+        path = (base_dir if base_dir is not None else Path.cwd()) / path
+    path = path.resolve()
+    if not path.is_file():
+        raise ConfigError(f"risk.policy: no such risk policy file {path}")
     try:
-        return PreTradeRiskService(_validated("risk", make, config.as_written))
-    except (KeyError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"risk.preset: {exc}") from exc
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"risk.policy: {path} is not valid YAML: {exc}") from exc
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"risk.policy: {path} must hold a mapping of risk policy keys, "
+            f"got {type(document).__name__}"
+        )
+    return {**document, **options}, path
+
+
+def build_risk(
+    config: BacktestConfig,
+    base_dir: Path | None = None,
+    instruments: Sequence[Instrument] = (),
+) -> RiskService:
+    """The risk service of the ``risk`` block (see ``risk_policy``). Every problem of the
+    policy is reported at once, each under its key (and the policy file it is in);
+    ``instruments`` give each symbol its lot size."""
+    policy, path = _risk_policy(config, base_dir)
+    problems: list[tuple[str, str]] = []
+    budgets = policy.get("strategy_budgets")
+    if isinstance(budgets, dict):
+        ids = list(config.strategy_sections())
+        problems.extend(
+            (f"strategy_budgets.{sid}", f"no strategy has the id {sid!r}; the ids are {ids}")
+            for sid in budgets
+            if sid not in ids
+        )
+    risk_config = None
+    try:
+        risk_config = RiskConfig.from_mapping(policy)
+    except RiskConfigError as exc:
+        problems.extend(exc.problems)
+    if problems or risk_config is None:
+        lines = []
+        for key, message in problems:
+            top = key.split(".", maxsplit=1)[0]
+            where = f" (in {path})" if path is not None and top not in config.risk else ""
+            lines.append(f"risk.{key}{where}: {message}")
+        raise ConfigError("invalid config\n" + "\n".join(lines))
+    lots = {instrument.symbol: instrument.lot_size for instrument in instruments}
+    return PreTradeRiskService(risk_config, lot_sizes=lots)
 
 
 def build_strategies(config: BacktestConfig, base_dir: Path) -> dict[str, Strategy]:
@@ -171,6 +226,7 @@ def bootstrap(
     ``data`` section (a sweep keeps one per worker, so files load once per worker)."""
     if data is None:
         data = build_data(config, base_dir)
+    instruments = data.instruments(list(config.data.symbols))
     engine = BacktestEngine(
         EngineConfig(
             start=config.start,
@@ -180,8 +236,8 @@ def bootstrap(
         ),
         data=data,
         portfolio=build_portfolio(config),
-        execution=build_execution(config, data.instruments(list(config.data.symbols))),
-        risk=build_risk(config),
+        execution=build_execution(config, instruments),
+        risk=build_risk(config, base_dir, instruments),
         strategies=build_strategies(config, base_dir),
     )
     return Backtest(engine=engine, config=config, data=data)
@@ -210,6 +266,8 @@ def resolved_config_yaml(config: BacktestConfig, base_dir: Path) -> str:
         **adapter.model_dump(mode="json", exclude_none=True),
     }
     document["execution"] = execution_config(config).model_dump(mode="json", exclude_none=True)
+    if "policy" in config.risk:  # the policy as it ran, not a file that may change
+        document["risk"] = risk_policy(config, base_dir)
     for section in ("strategy", "strategies"):
         _absolute_strategy_files(document.get(section), base_dir)
     restore_as_written(document, config.as_written)

@@ -31,6 +31,7 @@ from qtrader.engine.context import EngineStrategyContext
 from qtrader.engine.history import BarHistory
 from qtrader.engine.results import BacktestResult, EquityRow, ResultRecorder
 from qtrader.models import (
+    BarObserver,
     BarSlice,
     CashDividend,
     DataService,
@@ -164,6 +165,8 @@ class BacktestEngine:
         self._portfolio = portfolio
         self._execution = execution
         self._risk = risk
+        # A risk service that keeps rolling windows or the equity path sees every slice.
+        self._observe_risk = risk.observe if isinstance(risk, BarObserver) else None
         self._strategies = dict(strategies)
         self.clock = SimulationClock()
         # Only as much history as the strategies said they read (all must say it).
@@ -301,6 +304,8 @@ class BacktestEngine:
                 record_fill(fill)
         self._portfolio.mark(bars)
         self._history.append(bars)
+        if self._observe_risk is not None:
+            self._observe_risk(bars, self._view)
         for ctx in self._contexts.values():
             ctx.set_bars(bars)
         if bars.warmup:

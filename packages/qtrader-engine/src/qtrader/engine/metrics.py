@@ -12,6 +12,12 @@ gross losses), ``avg_win`` and ``avg_loss`` (money per trip). ``exposure`` is th
 of sessions that closed with a position (equity != cash); ``turnover`` the money traded
 (every fill's price x quantity) over the average session-close equity. Per strategy:
 ``strategy.<id>.num_trades`` and ``strategy.<id>.pnl`` (its round trips' P&L).
+
+Costs and income, from the portfolio's final state (money, amounts paid >= 0):
+``total_commission`` (every fill's), ``total_fees`` (regulatory fees on sales),
+``total_borrow_fees`` (shorts), ``total_margin_interest`` (negative cash),
+``total_financing_costs`` (their sum), ``dividends_received``, ``dividends_paid`` (by
+shorts); ``total_pnl`` is the final equity minus the initial cash.
 """
 
 from __future__ import annotations
@@ -162,10 +168,18 @@ def compute_metrics(result: BacktestResult) -> dict[str, float | int | None]:
         "turnover": _finite(notional / mean_equity) if mean_equity > 0 else None,
     }
     metrics.update(trade_stats(result.trades))
+    state = result.final_state
     metrics.update(
         {
             "num_fills": len(result.fills),
             "total_commission": float(sum(f.commission for f in result.fills)),
+            "total_fees": float(state.fees),
+            "total_borrow_fees": float(state.borrow_fees),
+            "total_margin_interest": float(state.margin_interest),
+            "total_financing_costs": float(state.financing_costs),
+            "dividends_received": float(state.dividends_received),
+            "dividends_paid": float(state.dividends_paid),
+            "total_pnl": float(state.total_pnl),
             "start_equity": equity[0] if equity else None,
             "end_equity": equity[-1] if equity else None,
             "periods": len(daily),

@@ -30,6 +30,7 @@ from qtrader.models.orders import (
 )
 from qtrader.models.portfolio import Lot, PortfolioState, Position
 from qtrader.models.ports import (
+    BarObserver,
     BaseStrategy,
     Clock,
     DataService,
@@ -46,6 +47,7 @@ from qtrader.models.signals import Intent, RiskDecision, Signal, SignalDirection
 __all__ = [
     "PRICE_FIELDS",
     "Bar",
+    "BarObserver",
     "BarSlice",
     "BaseStrategy",
     "CashDividend",

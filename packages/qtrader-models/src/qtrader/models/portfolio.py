@@ -12,7 +12,11 @@ ZERO = Decimal(0)
 
 
 class Lot(FrozenModel):
-    """An open lot: quantity > 0 for a long lot, < 0 for a short lot."""
+    """An open lot: quantity > 0 for a long lot, < 0 for a short lot.
+
+    Its id (``lot_id``) is the id of the fill that opened it: an order that names the
+    lots it closes names them by these ids.
+    """
 
     symbol: str = Field(min_length=1)
     strategy_id: str = Field(min_length=1)
@@ -24,6 +28,12 @@ class Lot(FrozenModel):
     @property
     def cost_basis(self) -> Decimal:
         return self.quantity * self.price
+
+    @property
+    def lot_id(self) -> str:
+        """The id of the lot: that of the fill that opened it (unique per strategy and
+        symbol; a split keeps it, a partial close keeps it for what is left)."""
+        return self.fill_id
 
 
 class Position(FrozenModel):
@@ -44,6 +54,14 @@ class PortfolioState(FrozenModel):
 
     ``equity = cash + market_value``; exposures are sums of absolute or signed
     market values; ``leverage = gross_exposure / equity``.
+
+    Costs are amounts paid (>= 0), running totals since the start: ``commissions``;
+    ``fees`` (regulatory fees on sales); ``borrow_fees`` (on shorts) and
+    ``margin_interest`` (on negative cash), whose sum is ``financing_costs``.
+    ``dividends = dividends_received - dividends_paid`` (shorts pay).
+    ``total_pnl = equity - initial cash = realized_pnl - commissions - fees +
+    unrealized_pnl + dividends - financing_costs``. The fields added after
+    ``dividends`` default to 0 for a portfolio service that does not report them.
     """
 
     timestamp: AwareDatetime | None
@@ -59,6 +77,13 @@ class PortfolioState(FrozenModel):
     unrealized_pnl: Decimal
     commissions: Decimal
     dividends: Decimal = ZERO
+    dividends_received: Decimal = ZERO
+    dividends_paid: Decimal = ZERO
+    fees: Decimal = ZERO
+    borrow_fees: Decimal = ZERO
+    margin_interest: Decimal = ZERO
+    financing_costs: Decimal = ZERO
+    total_pnl: Decimal = ZERO
     positions: tuple[Position, ...] = ()
 
     def position(self, symbol: str) -> Position | None:

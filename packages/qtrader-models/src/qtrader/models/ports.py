@@ -163,6 +163,21 @@ class RiskService(Protocol):
         ...
 
 
+@runtime_checkable
+class BarObserver(Protocol):
+    """Optional for a service the engine drives: it is shown every bar slice.
+
+    The engine calls ``observe`` of a risk service that has it, so that risk can keep
+    what it needs from every bar (rolling closes and volumes, the equity path) and not
+    only from the bars where strategies asked for something.
+    """
+
+    def observe(self, bars: BarSlice, portfolio: PortfolioView) -> None:
+        """Once per slice, warmup included, after its fills are booked and the portfolio
+        is marked at its closes, before strategies see it."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class HistoryMatrix:
     """The last ``n`` values of one field for every symbol of the universe, up to and

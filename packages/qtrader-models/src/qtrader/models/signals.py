@@ -25,6 +25,9 @@ class Signal(FrozenModel):
     direction: SignalDirection
     strength: float = Field(default=1.0, ge=0.0, le=1.0, allow_inf_nan=False)
     tag: str | None = None
+    weight: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """The fraction of equity to hold (0.05 = 5%), for a risk policy that sizes signals by
+    target weight; ``None``: the policy's weight of the symbol."""
 
 
 Intent = OrderRequest | Signal

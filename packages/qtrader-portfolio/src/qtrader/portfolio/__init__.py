@@ -5,7 +5,12 @@
 sign and P&L conventions.
 """
 
-from qtrader.portfolio.config import LotMatching, PortfolioConfig
+from qtrader.portfolio.config import (
+    FinancingConfig,
+    LotMatching,
+    PortfolioConfig,
+    RegulatoryFeesConfig,
+)
 from qtrader.portfolio.errors import PortfolioError
 from qtrader.portfolio.ledger import LedgerEntry, LedgerEntryType
 from qtrader.portfolio.lots import (
@@ -14,6 +19,7 @@ from qtrader.portfolio.lots import (
     HighestCostLotMatcher,
     LifoLotMatcher,
     LotMatcher,
+    SpecificLotMatcher,
     lot_matcher,
 )
 from qtrader.portfolio.replay import replay
@@ -24,6 +30,7 @@ from qtrader.portfolio.view import PortfolioReadView
 __all__ = [
     "ClosedLot",
     "FifoLotMatcher",
+    "FinancingConfig",
     "HighestCostLotMatcher",
     "LedgerEntry",
     "LedgerEntryType",
@@ -35,6 +42,8 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioError",
     "PortfolioReadView",
+    "RegulatoryFeesConfig",
+    "SpecificLotMatcher",
     "lot_matcher",
     "replay",
 ]

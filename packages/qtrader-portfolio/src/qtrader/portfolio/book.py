@@ -28,9 +28,14 @@ class PositionBook:
     """
 
     __slots__ = (
+        "borrow_accrued",
+        "borrow_fees",
         "cash_flow",
         "commissions",
         "dividends",
+        "dividends_paid",
+        "dividends_received",
+        "fees",
         "lots",
         "quantity",
         "rank",
@@ -48,7 +53,12 @@ class PositionBook:
         self.quantity = ZERO
         self.realized = ZERO
         self.commissions = ZERO
-        self.dividends = ZERO
+        self.dividends = ZERO  # received minus paid
+        self.dividends_received = ZERO
+        self.dividends_paid = ZERO  # by a short, > 0
+        self.fees = ZERO  # regulatory fees on sales
+        self.borrow_fees = ZERO  # charged, whole cents
+        self.borrow_accrued = ZERO  # the exact sum of short value x rate x days
         self.cash_flow = ZERO
 
     @property
@@ -122,6 +132,9 @@ class PositionBook:
     def cost_to_close(self, quantity: Decimal, matcher: LotMatcher) -> Decimal:
         """The cost basis that closing ``quantity`` (signed like the lots) would remove."""
         return sum((cost for _, _, cost in self._plan(quantity, matcher)), start=ZERO)
+
+    def open_lot_ids(self) -> set[str]:
+        return {lot.fill_id for lot in self.lots}
 
     def _plan(
         self, quantity: Decimal, matcher: LotMatcher

@@ -118,6 +118,29 @@ class HighestCostLotMatcher:
         return sorted(lots, key=lambda lot: (lot.price, lot.sequence))
 
 
+class SpecificLotMatcher:
+    """Closes the lots named by their ids first, in the order named; then the rest in the
+    order of ``fallback`` (the configured rule), if the named lots are not enough.
+
+    A lot's id is the id of the fill that opened it (``Lot.fill_id``; one fill opens at
+    most one lot of a strategy and symbol). A named lot that is no longer open (an
+    earlier fill of the same order, or another order, closed it) is passed over.
+    """
+
+    name = "specific"
+
+    def __init__(self, lot_ids: Sequence[str], fallback: LotMatcher) -> None:
+        self.lot_ids = tuple(lot_ids)
+        self.fallback = fallback
+
+    def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]:
+        by_id = {lot.fill_id: lot for lot in lots}
+        named = [by_id[lot_id] for lot_id in self.lot_ids if lot_id in by_id]
+        chosen = {id(lot) for lot in named}
+        rest = [lot for lot in self.fallback.closing_order(lots) if id(lot) not in chosen]
+        return named + rest
+
+
 def lot_matcher(name: LotMatching) -> LotMatcher:
     """The matcher for a config's ``lot_matching`` value."""
     matchers: dict[str, LotMatcher] = {

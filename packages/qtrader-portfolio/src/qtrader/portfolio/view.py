@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from qtrader.models import PortfolioState
+from qtrader.models import Lot, PortfolioState
 from qtrader.portfolio.ledger import LedgerEntry
 from qtrader.portfolio.summary import PnlSummary
 
@@ -49,3 +49,6 @@ class PortfolioReadView:
 
     def ledger(self) -> tuple[LedgerEntry, ...]:
         return self._portfolio.ledger()
+
+    def lots(self, symbol: str, strategy_id: str | None = None) -> tuple[Lot, ...]:
+        return self._portfolio.lots(symbol, strategy_id)

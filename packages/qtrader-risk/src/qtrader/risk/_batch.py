@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from qtrader.models import OrderRequest, PortfolioView, Side
-from qtrader.risk._arith import ZERO
+from qtrader.risk._arith import ZERO, usable_price
 
 
 class Batch:
@@ -47,3 +48,104 @@ class Batch:
         self._account[order.symbol] = self.account_position(order.symbol) + signed
         if order.side is Side.BUY:
             self.committed_cash += order.quantity * reference_price
+
+
+class BookBatch(Batch):
+    """A batch that also keeps the portfolio-wide figures of ``checks.PortfolioBook``.
+
+    Used only when a policy has a portfolio limit (its snapshot of the portfolio is
+    taken once per call). Every symbol is valued at one price for the whole call: its
+    price in the call when usable, else its last mark, else what the first order of
+    it committed was valued at.
+    """
+
+    __slots__ = (
+        "_by_strategy",
+        "_gross",
+        "_net",
+        "_open",
+        "_prices",
+        "_traded",
+        "_value",
+    )
+
+    def __init__(
+        self, portfolio: PortfolioView, prices: Mapping[str, Decimal], exposures: bool
+    ) -> None:
+        super().__init__(portfolio)
+        self._prices = prices
+        self._value: dict[str, Decimal] = {}
+        self._traded: dict[str, Decimal] = {}
+        self._by_strategy: dict[str, Decimal] = {}
+        self._gross = self._net = ZERO
+        self._open = 0
+        if exposures:
+            self._read_exposures()
+
+    def _read_exposures(self) -> None:
+        for position in self._portfolio.snapshot().positions:
+            # A symbol whose strategies net to zero in the account is still valued: the
+            # strategies' positions count for their budgets.
+            value = self._value_price(position.symbol, position.market_price)
+            quantity = self._account[position.symbol] = position.quantity
+            if quantity != ZERO:
+                self._gross += abs(quantity) * value
+                self._net += quantity * value
+                self._open += 1
+
+    def _value_price(self, symbol: str, fallback: Decimal) -> Decimal:
+        value = self._value.get(symbol)
+        if value is None:
+            price = self._prices.get(symbol)
+            value = price if price is not None and usable_price(price) else fallback
+            self._value[symbol] = value
+        return value
+
+    def commit(self, order: OrderRequest, reference_price: Decimal) -> None:
+        symbol, strategy_id = order.symbol, order.strategy_id
+        account_before = self.account_position(symbol)
+        strategy_before = self.strategy_position(strategy_id, symbol)
+        super().commit(order, reference_price)
+        signed = order.signed_quantity
+        value = self._value_price(symbol, reference_price)
+        account_after = account_before + signed
+        self._gross += (abs(account_after) - abs(account_before)) * value
+        self._net += signed * value
+        self._open += (account_after != ZERO) - (account_before != ZERO)
+        gross = self._by_strategy.get(strategy_id)
+        if gross is not None:
+            change = abs(strategy_before + signed) - abs(strategy_before)
+            self._by_strategy[strategy_id] = gross + change * value
+        self._traded[symbol] = self._traded.get(symbol, ZERO) + order.quantity
+
+    # -- checks.PortfolioBook
+
+    @property
+    def gross_exposure(self) -> Decimal:
+        return self._gross
+
+    @property
+    def net_exposure(self) -> Decimal:
+        return self._net
+
+    @property
+    def open_positions(self) -> int:
+        return self._open
+
+    def strategy_gross(self, strategy_id: str) -> Decimal:
+        gross = self._by_strategy.get(strategy_id)
+        if gross is None:
+            # Every symbol the strategy can hold is one the account holds, held before
+            # the strategies netted out, or one an order of this call touched.
+            gross = sum(
+                (
+                    abs(self.strategy_position(strategy_id, symbol)) * value
+                    for symbol, value in self._value.items()
+                ),
+                start=ZERO,
+            )
+            self._by_strategy[strategy_id] = gross
+        return gross
+
+    def traded(self, symbol: str) -> Decimal:
+        return self._traded.get(symbol, ZERO)

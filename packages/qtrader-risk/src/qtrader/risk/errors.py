@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class RiskError(ValueError):
     """Input the risk service cannot decide on (e.g. a naive timestamp).
@@ -14,5 +16,11 @@ class RiskError(ValueError):
 class RiskConfigError(RiskError):
     """A risk policy that cannot be used: unknown preset, key or out-of-range value.
 
-    The message names the key and what is allowed.
+    The message names the key and what is allowed. ``problems`` holds every problem
+    found, as ``(key, what is wrong)`` pairs (the key dotted, e.g. ``sizing.notional``),
+    so that a caller can show them one a line under its own prefix.
     """
+
+    def __init__(self, message: str, problems: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)

@@ -1,78 +1,56 @@
 """Pre-trade limits. Each looks at one order and says whether it fits, and how much would.
 
 A limit never decides between rejecting and resizing; the service does that
-from ``RiskConfig.on_breach``. Every limit here has the property that a
-smaller order of the same side is never *more* in breach, so the service can
-run them one after the other, each on the order the previous one resized.
+from ``RiskConfig.on_breach``. The limits of one order (shorting, position
+size, cash) are here; those of the whole portfolio in ``portfolio_limits``,
+the breakers in ``breakers``; ``limits_for`` puts a policy's together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
-from qtrader.models import OrderRequest, Side
+from qtrader.models import Side
 from qtrader.risk._arith import ZERO, fmt, lots_within
-from qtrader.risk.config import RiskConfig
+from qtrader.risk._watch import EquityWatch, MarketWatch
+from qtrader.risk.breakers import DailyLossLimit, DrawdownBreaker
+from qtrader.risk.checks import (
+    Limit,
+    LimitVerdict,
+    OrderCheck,
+    PortfolioBook,
+    describe,
+    fit_value,
+    reference_price,
+    shrinks,
+)
+from qtrader.risk.config import DEFAULT_ADV_WINDOW, RiskConfig
+from qtrader.risk.portfolio_limits import (
+    AdvParticipationLimit,
+    GrossLeverageLimit,
+    NetLeverageLimit,
+    OpenPositionsLimit,
+    StrategyBudgetLimit,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class OrderCheck:
-    """One order as a limit sees it, with the orders approved earlier in the same batch."""
-
-    order: OrderRequest
-    price: Decimal
-    """Latest close of the symbol: what positions are valued at."""
-    reference_price: Decimal
-    """What one share of a buy is assumed to cost (see ``reference_price``)."""
-    strategy_position: Decimal
-    """Signed position of the order's strategy, including earlier approvals of the batch."""
-    account_position: Decimal
-    """Signed position of the whole portfolio, including earlier approvals of the batch."""
-    cash: Decimal
-    committed_cash: Decimal
-    """Estimated cost of the buys approved earlier in the same batch."""
-    equity: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class LimitVerdict:
-    """Whether an order breaks a limit and the largest quantity that would not."""
-
-    breached: bool
-    fit: Decimal
-    """Largest quantity of the same side that respects the limit (0 if none does)."""
-    reason: str = ""
-    figures: Mapping[str, Decimal] = field(default_factory=dict)
-
-
-class Limit(Protocol):
-    """A pre-trade check of one order."""
-
-    @property
-    def name(self) -> str: ...
-
-    def check(self, c: OrderCheck) -> LimitVerdict: ...
-
-
-def reference_price(order: OrderRequest, price: Decimal) -> Decimal:
-    """The price a buy's cost is estimated at: the worst the order itself allows.
-
-    A limit (or stop-limit) order never pays more than its limit. A stop buy
-    triggers at or above its stop, so it costs at least the stop even when
-    the last close is lower. Anything else is valued at the last close.
-    """
-    if order.limit_price is not None:
-        return order.limit_price
-    if order.stop_price is not None and order.side is Side.BUY:
-        return max(order.stop_price, price)
-    return price
-
-
-def _describe(order: OrderRequest) -> str:
-    return f"{order.side.value} {fmt(order.quantity)} {order.symbol}"
+__all__ = [
+    "AdvParticipationLimit",
+    "CashLimit",
+    "DailyLossLimit",
+    "DrawdownBreaker",
+    "GrossLeverageLimit",
+    "Limit",
+    "LimitVerdict",
+    "MaxPositionLimit",
+    "NetLeverageLimit",
+    "OpenPositionsLimit",
+    "OrderCheck",
+    "PortfolioBook",
+    "ShortSaleLimit",
+    "StrategyBudgetLimit",
+    "limits_for",
+    "reference_price",
+]
 
 
 class ShortSaleLimit:
@@ -95,7 +73,7 @@ class ShortSaleLimit:
             # Closing the long exactly is the most that stays within the limit.
             fit=max(c.strategy_position, ZERO),
             reason=(
-                f"allow_short is false: {_describe(order)} would take strategy "
+                f"allow_short is false: {describe(order)} would take strategy "
                 f"{order.strategy_id!r} from {fmt(c.strategy_position)} to {fmt(after)}"
             ),
         )
@@ -129,21 +107,13 @@ class MaxPositionLimit:
             "position_value_after": value_after,
             "position_limit": limit_value,
         }
-        shrinks = (before > ZERO and ZERO <= after <= before) or (
-            before < ZERO and before <= after <= ZERO
-        )
-        if shrinks or value_after <= limit_value:
+        if shrinks(before, after) or value_after <= limit_value:
             return LimitVerdict(breached=False, fit=order.quantity, figures=figures)
-        sign = order.side.sign
-        # |before + sign*q| x price <= limit_value  <=>  q x price <= room, on the side the
-        # order moves to (a breaching order cannot end on the other side within the limit).
-        room = limit_value - sign * before * c.price
-        fit = min(lots_within(room, c.price), order.quantity)
         return LimitVerdict(
             breached=True,
-            fit=fit,
+            fit=fit_value(limit_value, ZERO, c, before),
             reason=(
-                f"max_position_pct: {_describe(order)} takes the position from "
+                f"max_position_pct: {describe(order)} takes the position from "
                 f"{fmt(before)} to {fmt(after)}, worth {fmt(value_after)} at {fmt(c.price)}, "
                 f"above {fmt(self._fraction)} x equity {fmt(c.equity)} = {fmt(limit_value)}"
             ),
@@ -180,12 +150,12 @@ class CashLimit:
         }
         if cost <= budget:
             return LimitVerdict(breached=False, fit=order.quantity, figures=figures)
-        fit = min(lots_within(budget, c.reference_price), order.quantity)
+        fit = min(lots_within(budget, c.reference_price, c.lot), order.quantity)
         return LimitVerdict(
             breached=True,
             fit=fit,
             reason=(
-                f"allow_margin is false: {_describe(order)} at {fmt(c.reference_price)} "
+                f"allow_margin is false: {describe(order)} at {fmt(c.reference_price)} "
                 f"costs {fmt(cost)}, above the budget {fmt(budget)} (cash {fmt(c.cash)} - "
                 f"committed {fmt(c.committed_cash)} - buffer {fmt(buffer)})"
             ),
@@ -193,17 +163,42 @@ class CashLimit:
         )
 
 
-def limits_for(config: RiskConfig) -> tuple[Limit, ...]:
+def limits_for(
+    config: RiskConfig,
+    market: MarketWatch | None = None,
+    equity: EquityWatch | None = None,
+) -> tuple[Limit, ...]:
     """The limits a policy switches on, in the order they are checked.
 
-    Direction first (shorting), then size (concentration), then money (cash):
-    each later limit sees the order the earlier ones may have cut down.
+    Breakers first (no new risk at all), then direction (shorting), then size (one
+    symbol, the whole book, one strategy's budget), then liquidity (volume), then money
+    (cash): each later limit sees the order the earlier ones may have cut down.
+    ``market`` and ``equity`` are what the volume limit and the breakers read; a policy
+    with those limits needs them.
     """
     limits: list[Limit] = []
+    if config.drawdown_breaker is not None:
+        assert equity is not None, "the drawdown breaker needs the equity watch"
+        limits.append(DrawdownBreaker(config.drawdown_breaker, equity))
+    if config.daily_loss_limit is not None:
+        assert equity is not None, "the daily loss limit needs the equity watch"
+        limits.append(DailyLossLimit(config.daily_loss_limit, equity))
     if not config.allow_short:
         limits.append(ShortSaleLimit())
     if config.max_position_pct is not None:
         limits.append(MaxPositionLimit(config.max_position_pct))
+    if config.max_gross_leverage is not None:
+        limits.append(GrossLeverageLimit(config.max_gross_leverage))
+    if config.max_net_leverage is not None:
+        limits.append(NetLeverageLimit(config.max_net_leverage))
+    if config.max_open_positions is not None:
+        limits.append(OpenPositionsLimit(config.max_open_positions))
+    if config.strategy_budgets:
+        limits.append(StrategyBudgetLimit(config.strategy_budgets))
+    if config.max_adv_participation is not None:
+        assert market is not None, "the volume limit needs the market watch"
+        window = config.adv_window or DEFAULT_ADV_WINDOW
+        limits.append(AdvParticipationLimit(config.max_adv_participation, window, market))
     if not config.allow_margin:
         limits.append(CashLimit(config.cash_buffer))
     return tuple(limits)

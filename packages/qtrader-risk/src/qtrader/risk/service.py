@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from qtrader.models import (
+    BarSlice,
     Intent,
     Order,
     OrderRequest,
@@ -15,33 +17,71 @@ from qtrader.models import (
     RiskDecision,
     Side,
     Signal,
+    SignalDirection,
 )
-from qtrader.risk._arith import ZERO, fmt, usable_price
-from qtrader.risk._batch import Batch
-from qtrader.risk.config import RiskConfig
+from qtrader.risk._arith import ONE, ZERO, floor_lots, fmt, usable_price
+from qtrader.risk._batch import Batch, BookBatch
+from qtrader.risk._watch import EquityWatch, MarketWatch
+from qtrader.risk.checks import Limit, OrderCheck, describe, reference_price
+from qtrader.risk.config import DEFAULT_ADV_WINDOW, RiskConfig
 from qtrader.risk.errors import RiskError
-from qtrader.risk.limits import Limit, OrderCheck, limits_for, reference_price
-from qtrader.risk.sizing import FixedQuantitySizer, SignalSizer
+from qtrader.risk.limits import limits_for
+from qtrader.risk.sections import VolatilityTargetSizing
+from qtrader.risk.sizing import (
+    EqualWeightSizer,
+    FixedQuantitySizer,
+    SignalSizer,
+    describe_small,
+    sizer_for,
+)
 
 NO_SIZING = "no sizing configured for signals"
 ALREADY_AT_TARGET = "already at target"
 
 
 class PreTradeRiskService:
-    """Implements ``qtrader.models.RiskService``.
+    """Implements ``qtrader.models.RiskService`` (and ``BarObserver``).
 
     Each intent of a batch is decided in order: a ``Signal`` is sized into an
     order for the difference between its target and the strategy's position;
     the order (sized or explicit) then goes through every limit the policy
     switches on, and is passed, resized or rejected. Orders approved earlier
-    in the batch count against later ones (cash and positions). Nothing is
-    remembered between calls.
+    in the batch count against later ones (cash and positions).
+
+    Between calls the service remembers only what its policy needs: the recent closes
+    and volumes it was shown (volatility targeting, volume participation), the equity
+    path (breakers) and each strategy's current signals (equal weight). ``lot_sizes``:
+    the lot of each symbol (``Instrument.lot_size``); others trade in whole shares.
     """
 
-    def __init__(self, config: RiskConfig) -> None:
+    def __init__(self, config: RiskConfig, lot_sizes: Mapping[str, Decimal] | None = None) -> None:
         self._config = config
-        self._sizer: SignalSizer = FixedQuantitySizer(config.signal_quantity)
-        self._limits = limits_for(config)
+        self._lots = _checked_lots(lot_sizes or {})
+        policy = config.sizing_policy()
+        close_window = policy.window if isinstance(policy, VolatilityTargetSizing) else None
+        adv_window = None
+        if config.max_adv_participation is not None:
+            adv_window = config.adv_window or DEFAULT_ADV_WINDOW
+        self._market = None
+        if close_window is not None or adv_window is not None:
+            self._market = MarketWatch(close_window, adv_window)
+        self._equity = None
+        if config.drawdown_breaker is not None or config.daily_loss_limit is not None:
+            self._equity = EquityWatch(config.drawdown_breaker, config.daily_loss_limit)
+        self._sizer: SignalSizer | None = sizer_for(policy, self._market)
+        self._see = self._sizer.see if isinstance(self._sizer, EqualWeightSizer) else None
+        self._scale_by_strength = policy is not None and policy.scale_by_strength
+        # A fixed quantity is validated whole shares: with a lot of one it needs no rounding.
+        self._whole = isinstance(self._sizer, FixedQuantitySizer) and not self._scale_by_strength
+        self._limits = limits_for(config, self._market, self._equity)
+        self._exposures = bool(
+            config.max_gross_leverage is not None
+            or config.max_net_leverage is not None
+            or config.max_open_positions is not None
+            or config.strategy_budgets
+        )
+        self._book = self._exposures or config.max_adv_participation is not None
+        self._minimums = config.min_quantity > ZERO or config.min_ticket_value > ZERO
 
     @property
     def config(self) -> RiskConfig:
@@ -51,6 +91,23 @@ class PreTradeRiskService:
     def limits(self) -> tuple[Limit, ...]:
         """The limits checked, in order (those the policy switches on)."""
         return self._limits
+
+    @property
+    def observes_bars(self) -> bool:
+        """Whether ``observe`` keeps anything (the policy reads recent closes, volumes or
+        the equity path); ``observe`` is a no-op otherwise."""
+        return self._market is not None or self._equity is not None
+
+    def observe(self, bars: BarSlice, portfolio: PortfolioView) -> None:
+        """See one bar slice (warmup included), after the portfolio is marked at its
+        closes: the closes and volumes fill the rolling windows, the equity moves the
+        peak and the session's start. Without it, only the equity of ``decide`` calls is
+        seen and windows stay empty (the signals and orders that need them are rejected).
+        """
+        if self._market is not None:
+            self._market.observe(bars)
+        if self._equity is not None:
+            self._equity.update(bars.timestamp, portfolio.equity)
 
     def decide(
         self,
@@ -62,7 +119,11 @@ class PreTradeRiskService:
     ) -> list[RiskDecision]:
         if at.tzinfo is None or at.utcoffset() is None:
             raise RiskError(f"decide() needs a timezone-aware timestamp, got {at.isoformat()}")
-        batch = Batch(portfolio)
+        batch = BookBatch(portfolio, prices, self._exposures) if self._book else Batch(portfolio)
+        if self._equity is not None:
+            self._equity.update(at, batch.equity)
+        if self._market is not None:
+            self._market.begin(at)
         for working in open_orders:
             # Still working at the venue: its cash and shares are spoken for. A resting
             # buy is valued like a new one (its limit, or the last close).
@@ -71,6 +132,8 @@ class PreTradeRiskService:
                 batch.commit(working, reference_price(working, price))
             else:
                 batch.commit(working, _no_price(working))
+        if self._see is not None:
+            self._see(intents)
         decisions = []
         for index, intent in enumerate(intents):
             if not isinstance(intent, (OrderRequest, Signal)):
@@ -89,39 +152,21 @@ class PreTradeRiskService:
         at: datetime,
     ) -> RiskDecision:
         figures: dict[str, Decimal] = {}
-        position = batch.strategy_position(intent.strategy_id, intent.symbol)
+        symbol = intent.symbol
+        position = batch.strategy_position(intent.strategy_id, symbol)
         figures["position_before"] = position
+        lot = self._lots.get(symbol, ONE) if self._lots else ONE
         if isinstance(intent, Signal):
-            target = self._sizer.target(intent)
-            if target is None:
-                return _rejection(at, intent, NO_SIZING, figures)
-            figures["target"] = target
-            delta = target - position
-            if delta == ZERO:
-                return _decision(at, intent, None, ALREADY_AT_TARGET, figures, approved=True)
-            # From a validated signal and a non-zero delta: valid by construction.
-            order = OrderRequest.trusted(
-                {
-                    "strategy_id": intent.strategy_id,
-                    "symbol": intent.symbol,
-                    "side": Side.BUY if delta > ZERO else Side.SELL,
-                    "quantity": abs(delta),
-                    "tag": intent.tag,
-                }
-            )
+            sized = self._size(intent, position, lot, batch, prices, at, figures)
+            if isinstance(sized, RiskDecision):
+                return sized
+            order = sized
         else:
             order = intent
 
-        price = prices.get(order.symbol)
+        price = prices.get(symbol)
         if price is None or not usable_price(price):
-            # Never guess a price: an order that cannot be valued cannot be checked.
-            shown = "none" if price is None else str(price)
-            return _rejection(
-                at,
-                intent,
-                f"no usable price for {order.symbol} (got {shown}); cannot value the order",
-                figures,
-            )
+            return _no_usable_price(at, intent, price, figures)
         ref = reference_price(order, price)
         figures["price"] = price
         if ref != price:
@@ -129,6 +174,13 @@ class PreTradeRiskService:
         equity = batch.equity
         figures["equity"] = equity
         figures["quantity_requested"] = order.quantity
+        if self._minimums and order is not intent and figures["target"] != ZERO:
+            # A sized order too small to be worth sending: close enough to the target.
+            small = self._below_minimum(order, ref)
+            if small is not None:
+                figures["quantity_approved"] = ZERO
+                reason = f"{small}; nothing ordered"
+                return _decision(at, intent, None, reason, figures, approved=True)
 
         resizes = []
         if self._limits:
@@ -139,30 +191,131 @@ class PreTradeRiskService:
                 price=price,
                 reference_price=ref,
                 strategy_position=position,
-                account_position=batch.account_position(order.symbol),
+                account_position=batch.account_position(symbol),
                 cash=batch.cash,
                 committed_cash=batch.committed_cash,
                 equity=equity,
+                lot=lot,
+                book=batch if isinstance(batch, BookBatch) else None,
             )
+            on_breach = self._config.on_breach
             for limit in self._limits:
                 verdict = limit.check(check)
                 figures.update(verdict.figures)
                 if not verdict.breached:
                     continue
-                if self._config.on_breach == "reject":
+                if on_breach == "reject" and not verdict.exits_pass:
                     return _rejection(at, intent, verdict.reason, figures)
                 if verdict.fit <= ZERO:
-                    return _rejection(at, intent, f"{verdict.reason}; no quantity fits", figures)
+                    # (an order with no exit part blocked by a breaker has nothing to cut to)
+                    why = (
+                        verdict.reason
+                        if verdict.exits_pass
+                        else f"{verdict.reason}; no quantity fits"
+                    )
+                    return _rejection(at, intent, why, figures)
                 resizes.append(
                     f"{verdict.reason}; resized {fmt(order.quantity)} to {fmt(verdict.fit)}"
                 )
                 order = order.model_copy(update={"quantity": verdict.fit})
                 check = replace(check, order=order)
+            if resizes and self._minimums and position + order.signed_quantity != ZERO:
+                small = self._below_minimum(order, ref)
+                if small is not None:
+                    return _rejection(at, intent, "; ".join([*resizes, small]), figures)
 
         batch.commit(order, ref)
         figures["quantity_approved"] = order.quantity
         figures["position_after"] = position + order.signed_quantity
         return _decision(at, intent, order, "; ".join(resizes), figures, approved=True)
+
+    def _size(
+        self,
+        signal: Signal,
+        position: Decimal,
+        lot: Decimal,
+        batch: Batch,
+        prices: Mapping[str, Decimal],
+        at: datetime,
+        figures: dict[str, Decimal],
+    ) -> OrderRequest | RiskDecision:
+        """The order that takes the strategy from ``position`` to the signal's target, or
+        the decision when there is none to send."""
+        sizing_price = None
+        if signal.direction is SignalDirection.FLAT:
+            target = ZERO
+        else:
+            sizer = self._sizer
+            if sizer is None:
+                return _rejection(at, signal, NO_SIZING, figures)
+            if sizer.needs_price:
+                sizing_price = prices.get(signal.symbol)
+                if sizing_price is None or not usable_price(sizing_price):
+                    return _no_usable_price(at, signal, sizing_price, figures)
+            size = sizer.size(signal, sizing_price, batch.equity, figures)
+            if isinstance(size, str):
+                return _rejection(at, signal, size, figures)
+            if self._scale_by_strength:
+                size *= Decimal(repr(signal.strength))
+            quantity = size if self._whole and lot is ONE else floor_lots(size, lot)
+            if quantity == ZERO:
+                reason = describe_small(sizer.name, size, signal.symbol, lot)
+                return _rejection(at, signal, reason, figures)
+            target = quantity if signal.direction is SignalDirection.LONG else -quantity
+        figures["target"] = target
+        delta = target - position
+        if target != ZERO and delta % lot != ZERO:
+            # Whole lots, never past the target (getting flat closes every share).
+            change = floor_lots(abs(delta), lot)
+            delta = change if delta > ZERO else -change
+        if delta == ZERO:
+            return _decision(at, signal, None, ALREADY_AT_TARGET, figures, approved=True)
+        values: dict[str, Any] = {
+            "strategy_id": signal.strategy_id,
+            "symbol": signal.symbol,
+            "side": Side.BUY if delta > ZERO else Side.SELL,
+            "quantity": abs(delta),
+            "tag": signal.tag,
+        }
+        if sizing_price is not None:
+            values["sizing_price"] = sizing_price  # for the venue's fill-price guard
+        # From a validated signal and a non-zero delta: valid by construction.
+        return OrderRequest.trusted(values)
+
+    def _below_minimum(self, order: OrderRequest, ref: Decimal) -> str | None:
+        config = self._config
+        if order.quantity < config.min_quantity:
+            return (
+                f"min_quantity: {describe(order)} is below the minimum quantity "
+                f"{fmt(config.min_quantity)}"
+            )
+        value = order.quantity * ref
+        if value < config.min_ticket_value:
+            return (
+                f"min_ticket_value: {describe(order)} at {fmt(ref)} is worth {fmt(value)}, "
+                f"below the minimum ticket {fmt(config.min_ticket_value)}"
+            )
+        return None
+
+
+def _checked_lots(lots: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    for symbol, lot in lots.items():
+        if not isinstance(lot, Decimal) or not lot.is_finite() or lot <= ZERO:
+            raise RiskError(f"the lot size of {symbol} must be a Decimal above 0, got {lot!r}")
+    return {symbol: lot for symbol, lot in lots.items() if lot != ONE}
+
+
+def _no_usable_price(
+    at: datetime, intent: Intent, price: Decimal | None, figures: dict[str, Decimal]
+) -> RiskDecision:
+    # Never guess a price: an order that cannot be valued cannot be checked.
+    shown = "none" if price is None else str(price)
+    return _rejection(
+        at,
+        intent,
+        f"no usable price for {intent.symbol} (got {shown}); cannot value the order",
+        figures,
+    )
 
 
 def _rejection(
