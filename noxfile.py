@@ -114,8 +114,11 @@ def wheels(session: nox.Session) -> None:
         session.run("uv", "venv", "--quiet", "--clear", venv, external=True)
         python = os.path.join(venv, "bin", "python")
         wheel = next(w for w in os.listdir(dist) if w.startswith(name.replace("-", "_") + "-"))
-        session.run("uv", "pip", "install", "--quiet", "--python", python, "--find-links",
-                    dist, os.path.join(dist, wheel), external=True)  # fmt: skip
+        # uv caches a find-links wheel by name and version: without a refresh, a wheel of an
+        # earlier commit with the same version number would be installed as the dependency.
+        refresh = [arg for dist_name in DISTRIBUTIONS for arg in ("--refresh-package", dist_name)]
+        session.run("uv", "pip", "install", "--quiet", "--python", python, *refresh,
+                    "--find-links", dist, os.path.join(dist, wheel), external=True)  # fmt: skip
         probe = (
             f"import importlib.util, {module}; "
             f"present = [m for m in {absent!r} if importlib.util.find_spec(m)]; "
