@@ -26,6 +26,7 @@ DISTRIBUTIONS = {
     "qtrader-execution": ("packages/qtrader-execution", "qtrader.execution"),
     "qtrader-risk": ("packages/qtrader-risk", "qtrader.risk"),
     "qtrader-engine": ("packages/qtrader-engine", "qtrader.engine"),
+    "qtrader-analytics": ("packages/qtrader-analytics", "qtrader.analytics"),
     "qtrader-cli": ("apps/qtrader-cli", "qtrader.cli"),
     "qtrader-bench": ("apps/qtrader-bench", "qtrader.bench"),
 }
@@ -93,7 +94,8 @@ def imports(session: nox.Session) -> None:
 @nox.session
 def wheels(session: nox.Session) -> None:
     """Build one wheel per distribution and install single wheels into empty environments:
-    qtrader-models alone imports; qtrader-data pulls in models and no other service."""
+    qtrader-models alone imports; qtrader-data and qtrader-analytics pull in models and no
+    other service."""
     dist = session.create_tmp() + "/dist"
     shutil.rmtree(dist, ignore_errors=True)  # wheels of an earlier run would be counted too
     session.run("uv", "build", "--all-packages", "--wheel", "-o", dist, "--no-create-gitignore",
@@ -107,6 +109,10 @@ def wheels(session: nox.Session) -> None:
         "qtrader-data": (
             "qtrader.data",
             ["qtrader.portfolio", "qtrader.execution", "qtrader.risk", "qtrader.engine"],
+        ),
+        "qtrader-analytics": (
+            "qtrader.analytics",
+            ["qtrader.data", "qtrader.portfolio", "qtrader.engine", "pandas"],
         ),
     }
     for name, (module, absent) in checks.items():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from qtrader.analytics import RESULT_FILES
 from qtrader.cli import main as cli_main
-from qtrader.engine import RESULT_FILES
 
 FILLS = [
     "timestamp,symbol,side,quantity,price,commission,order_id,fill_id,strategy_id,"
@@ -51,6 +51,7 @@ def test_the_console_script_writes_every_result_file_and_exits_0(tiny: Path) -> 
     # anywhere in a long path: compare without white space.
     assert "".join(done.stdout.split()).endswith("".join(f"results written to {out}".split()))
     expected = {*RESULT_FILES, "config.yaml", "versions.json", "data_anomalies.csv", "log.txt"}
+    expected.add("report.html")
     assert {p.name for p in out.iterdir()} == expected  # no temporary file left behind
     fills = (out / "fills.csv").read_text(encoding="utf-8").splitlines()
     assert [",".join(line.split(",")[:6]) for line in fills[1:]] == FILLS[1:]

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from qtrader.analytics import result_tables
 from qtrader.cli.bootstrap import run_backtest as _run
 from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error, load_config
 from qtrader.data import Anomaly
-from qtrader.engine import BacktestResult, result_tables
+from qtrader.models import BacktestResult
 
 if TYPE_CHECKING:
     import pandas as pd

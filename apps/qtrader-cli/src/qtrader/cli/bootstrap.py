@@ -25,7 +25,14 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
+from qtrader.analytics import atomic_write_text, metrics_json, write_results
+from qtrader.cli.analysis import analyse, rebuild
+from qtrader.cli.config import (
+    BacktestConfig,
+    ConfigError,
+    describe_validation_error,
+    load_config,
+)
 from qtrader.cli.envvars import KeyPath, restore_as_written
 from qtrader.cli.strategies import load_strategy
 from qtrader.data import (
@@ -35,13 +42,7 @@ from qtrader.data import (
     open_data_service,
     parse_source_config,
 )
-from qtrader.engine import (
-    BacktestEngine,
-    BacktestResult,
-    EngineConfig,
-    compute_metrics,
-    write_results,
-)
+from qtrader.engine import BacktestEngine, BacktestResult, EngineConfig
 from qtrader.execution import ExecutionConfig, SimulatedExecutionService
 from qtrader.models import (
     ExecutionService,
@@ -62,6 +63,7 @@ DISTRIBUTIONS = (
     "qtrader-execution",
     "qtrader-risk",
     "qtrader-engine",
+    "qtrader-analytics",
     "qtrader-cli",
 )
 
@@ -331,19 +333,73 @@ def run_backtest(
     the bar's time and the strategy id, never the wall clock) and written to ``log.txt``.
     """
     backtest = bootstrap(config, base_dir, data)
+    _check_analysis_symbols(config, backtest.data)
     with _strategy_log(log_level) as lines:
         result = backtest.engine.run(progress)
     anomalies = backtest.data.anomalies
     execution = execution_config(config).describe()
+    analysis = analyse(config, result, backtest.data, models_used(config, base_dir, backtest.data))
     if output is None:
-        return RunOutcome(result, compute_metrics(result), anomalies, execution)
+        return RunOutcome(result, analysis.metrics, anomalies, execution)
     extra = {
         "config.yaml": resolved_config_yaml(config, base_dir),
         "versions.json": versions_json(),
         "data_anomalies.csv": anomalies_csv(anomalies),
         "log.txt": "".join(f"{line}\n" for line in lines),
+        "report.html": analysis.report,
     }
-    return RunOutcome(result, write_results(result, output, extra), anomalies, execution)
+    write_results(result, output, extra, trades=analysis.trades, metrics=analysis.metrics)
+    return RunOutcome(result, analysis.metrics, anomalies, execution)
+
+
+def _check_analysis_symbols(config: BacktestConfig, data: HistoricalDataService) -> None:
+    """The benchmark and report symbols exist, checked before the run rather than after."""
+    for key, symbol in (("benchmark", config.benchmark), ("report.symbol", config.report.symbol)):
+        if symbol is None:
+            continue
+        try:
+            data.instruments([symbol])
+        except (KeyError, ValueError) as exc:
+            message = exc.args[0] if exc.args else exc
+            raise ConfigError(f"{key}: {message}") from exc
+
+
+def models_used(
+    config: BacktestConfig, base_dir: Path, data: HistoricalDataService
+) -> dict[str, str]:
+    """The models a run used, as the report lists them."""
+    portfolio = _validated(
+        "portfolio",
+        lambda: PortfolioConfig.model_validate(
+            {"initial_cash": config.initial_cash, **config.portfolio}
+        ),
+        config.as_written,
+    )
+    return {
+        "fills and costs": execution_config(config).describe(),
+        "lot matching": portfolio.lot_matching,
+        "prices": f"{config.data.source} data, {data.price_adjustment.value}",
+        "risk": ", ".join(f"{k}={v}" for k, v in sorted(risk_policy(config, base_dir).items()))
+        or "defaults",
+    }
+
+
+def rebuild_report(folder: Path) -> dict[str, float | int | None]:
+    """``qtrader report``: ``metrics.json`` and ``report.html`` of a results folder made
+    again from its files (the config it holds, its equity, fills, trades and ledger; the
+    data its config names, for the benchmark and the report symbol's prices), each file
+    replaced atomically. A folder written by ``qtrader backtest`` gets back both files
+    byte for byte."""
+    config_path = folder / "config.yaml"
+    if not config_path.is_file():
+        raise ConfigError(f"{folder}: not a results folder (no config.yaml)")
+    config = load_config(config_path)
+    base_dir = config_path.resolve().parent
+    data = build_data(config, base_dir)
+    metrics, report = rebuild(folder, config, data, models_used(config, base_dir, data))
+    atomic_write_text(folder / "metrics.json", metrics_json(metrics))
+    atomic_write_text(folder / "report.html", report)
+    return metrics
 
 
 STRATEGY_LOGGER = "qtrader.engine"

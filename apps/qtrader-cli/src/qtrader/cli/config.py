@@ -45,6 +45,13 @@ class StrategySection(FrozenModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class ReportSection(FrozenModel):
+    """``report.html``: ``symbol`` is the symbol whose prices and trades are drawn (by
+    default the one with the most fills; ties: the first by name)."""
+
+    symbol: str | None = Field(default=None, min_length=1)
+
+
 class BacktestConfig(FrozenModel):
     start: date
     end: date
@@ -56,6 +63,10 @@ class BacktestConfig(FrozenModel):
     execution: dict[str, Any] = Field(default_factory=dict)
     portfolio: dict[str, Any] = Field(default_factory=dict)
     risk: dict[str, Any] = Field(default_factory=dict)
+    benchmark: str | None = Field(default=None, min_length=1)
+    """A symbol of the data folder whose daily total returns give ``alpha``, ``beta`` and
+    ``benchmark_return`` in the metrics (it need not be traded: not in ``data.symbols``)."""
+    report: ReportSection = Field(default_factory=ReportSection)
     _as_written: dict[KeyPath, str] = PrivateAttr(default_factory=dict)
 
     @property

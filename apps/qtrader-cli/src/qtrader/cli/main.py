@@ -22,7 +22,7 @@ from qtrader.cli.output import (
     show_refusals,
     warn_anomalies,
 )
-from qtrader.cli.project_commands import check_lookahead, init, sweep
+from qtrader.cli.project_commands import check_lookahead, init, report, sweep
 
 app = typer.Typer(
     name="qtrader",
@@ -34,6 +34,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.command()(sweep)
 app.command()(init)
+app.command()(report)
 app.command(name="check-lookahead")(check_lookahead)
 __all__ = ["app", "console", "errors", "main"]
 
@@ -80,9 +81,9 @@ def backtest(
     from rich.logging import RichHandler
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from qtrader.analytics import refusals
     from qtrader.cli.bootstrap import STRATEGY_LOGGER, run_backtest
     from qtrader.cli.config import load_config
-    from qtrader.engine import refusals
 
     if log_level.lower() not in LOG_LEVELS:
         fail(f"--log-level {log_level!r}: expected one of {', '.join(LOG_LEVELS)}")

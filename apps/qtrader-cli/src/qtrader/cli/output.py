@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:  # qtrader.data imports pandas: not for `qtrader --help`
+    from qtrader.analytics import Refusal
     from qtrader.data import Anomaly
-    from qtrader.engine import Refusal
     from qtrader.models import RiskDecision
 
 REPORTED = "reported"  # AnomalyAction.REPORTED, a StrEnum

@@ -1,4 +1,4 @@
-"""``qtrader sweep``, ``qtrader init`` and ``qtrader check-lookahead``.
+"""``qtrader sweep``, ``qtrader init``, ``qtrader report`` and ``qtrader check-lookahead``.
 
 Heavy modules are imported when a command runs, so ``qtrader --help`` stays fast. A user
 error is one ``error:`` line on stderr and exit code 2 (``fail``).
@@ -154,6 +154,24 @@ def init(
     for path in files:
         console.print(f"  {path}")
     console.print(f"next: qtrader backtest {folder / 'config.yaml'} --output {folder / 'results'}")
+
+
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder of `qtrader backtest`.")],
+) -> None:
+    """Rebuild report.html and metrics.json of a results folder from its files."""
+    from qtrader.cli.bootstrap import rebuild_report
+
+    try:
+        metrics = rebuild_report(folder)
+    except ValueError as exc:
+        fail(exc)
+    console.print(f"wrote {folder / 'report.html'} and {folder / 'metrics.json'}", highlight=False)
+    console.print(
+        f"total return {_num(metrics.get('total_return'))}, sharpe {_num(metrics.get('sharpe'))}, "
+        f"trades {_num(metrics.get('num_trades'))}",
+        highlight=False,
+    )
 
 
 def check_lookahead(

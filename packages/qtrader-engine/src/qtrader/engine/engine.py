@@ -226,7 +226,9 @@ class BacktestEngine:
             except Exception as exc:
                 raise StrategyError(sid, strategy, "on_end", None, exc) from exc
             self._record_rejections(sid, last.timestamp)
-        return self._recorder.result(self._portfolio.snapshot(), self._execution.open_orders())
+        return self._recorder.result(
+            self._portfolio.snapshot(), self._execution.open_orders(), self._portfolio.ledger()
+        )
 
     def _ask_strategies(self, bars: BarSlice, fills: Sequence[Fill]) -> list[Intent]:
         """(4) Strategies see the bars (``on_start`` first, then ``on_fill``, ``on_bar``);
@@ -291,7 +293,6 @@ class BacktestEngine:
                 # Strategies see history split-adjusted as of T: only now, at the ex-date,
                 # are the earlier bars rescaled; nothing before T knew of this split.
                 self._history.apply_split(action.symbol, float(action.ratio))
-                self._recorder.split(action.symbol, action.ratio)  # round trips in new shares
         report = self._execution.process(bars)  # (2)
         self._recorder.updates(report.updates)
         for order in report.orders:  # placed by the venue: the exits of a filled bracket

@@ -3,6 +3,7 @@
 from qtrader.models._base import FrozenModel, to_decimal
 from qtrader.models.context import OrderHelpers
 from qtrader.models.errors import QTraderError
+from qtrader.models.ledger import ClosedLot, LedgerEntry, LedgerEntryType
 from qtrader.models.market import (
     PRICE_FIELDS,
     Bar,
@@ -42,18 +43,22 @@ from qtrader.models.ports import (
     Strategy,
     StrategyContext,
 )
+from qtrader.models.results import BacktestResult, EquityRow
 from qtrader.models.signals import Intent, RiskDecision, Signal, SignalDirection
 
 __all__ = [
     "PRICE_FIELDS",
+    "BacktestResult",
     "Bar",
     "BarObserver",
     "BarSlice",
     "BaseStrategy",
     "CashDividend",
     "Clock",
+    "ClosedLot",
     "CorporateAction",
     "DataService",
+    "EquityRow",
     "ExecutionReport",
     "ExecutionService",
     "Fill",
@@ -62,6 +67,8 @@ __all__ = [
     "HistoryMatrix",
     "Instrument",
     "Intent",
+    "LedgerEntry",
+    "LedgerEntryType",
     "Lot",
     "Order",
     "OrderHelpers",

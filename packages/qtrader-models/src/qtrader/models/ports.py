@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from qtrader.models.ledger import LedgerEntry
 from qtrader.models.market import (
     Bar,
     BarSlice,
@@ -108,6 +109,10 @@ class PortfolioService(PortfolioView, Protocol):
 
     def view(self) -> PortfolioView:
         """A read-only facade over this portfolio."""
+        ...
+
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        """Every change of cash or position booked so far, in order (for the results)."""
         ...
 
 

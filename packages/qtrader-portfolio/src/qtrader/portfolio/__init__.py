@@ -5,6 +5,7 @@
 sign and P&L conventions.
 """
 
+from qtrader.models import ClosedLot
 from qtrader.portfolio.config import (
     FinancingConfig,
     LotMatching,
@@ -14,7 +15,6 @@ from qtrader.portfolio.config import (
 from qtrader.portfolio.errors import PortfolioError
 from qtrader.portfolio.ledger import LedgerEntry, LedgerEntryType
 from qtrader.portfolio.lots import (
-    ClosedLot,
     FifoLotMatcher,
     HighestCostLotMatcher,
     LifoLotMatcher,

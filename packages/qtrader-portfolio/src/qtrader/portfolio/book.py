@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
+from qtrader.models import ClosedLot
 from qtrader.portfolio._arith import divide
-from qtrader.portfolio.lots import ClosedLot, LotMatcher, OpenLot
+from qtrader.portfolio.lots import LotMatcher, OpenLot
 
 ZERO = Decimal(0)
 

@@ -1,4 +1,5 @@
-"""Open lots, closed-lot records, and the rules that pick which lots a trade closes."""
+"""Open lots, and the rules that pick which lots a trade closes (the records of closed lots
+are ``qtrader.models.ClosedLot``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from pydantic import AwareDatetime, Field
-
-from qtrader.models import FrozenModel
 from qtrader.portfolio.config import LotMatching
 
 
@@ -40,36 +38,6 @@ class OpenLot:
     def price(self) -> Decimal:
         """Entry price per share (after splits: the split-adjusted entry price)."""
         return self.cost / self.quantity
-
-
-class ClosedLot(FrozenModel):
-    """The part of one open lot that a trade (or cash in lieu) closed.
-
-    ``quantity`` has the sign of the lot: +50 is 50 long shares sold, -50 is 50
-    short shares bought back. ``realized_pnl = exit_price x quantity - cost_basis``,
-    i.e. ``(exit - entry) x shares`` for a long and the reverse for a short,
-    gross of commissions. ``opening_commission`` and ``closing_commission`` are
-    the pro-rata shares of the opening and closing fills' commissions, so a
-    round trip's net P&L is ``net_pnl``.
-    """
-
-    fill_id: str = Field(min_length=1)
-    opened_at: AwareDatetime
-    quantity: Decimal
-    cost_basis: Decimal
-    exit_price: Decimal
-    realized_pnl: Decimal
-    opening_commission: Decimal
-    closing_commission: Decimal
-
-    @property
-    def entry_price(self) -> Decimal:
-        return self.cost_basis / self.quantity
-
-    @property
-    def net_pnl(self) -> Decimal:
-        """Realized P&L of this piece net of its share of both fills' commissions."""
-        return self.realized_pnl - self.opening_commission - self.closing_commission
 
 
 class LotMatcher(Protocol):

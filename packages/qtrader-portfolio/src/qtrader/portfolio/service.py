@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 from qtrader.models import (
     BarSlice,
     CashDividend,
+    ClosedLot,
     Fill,
     Lot,
     PortfolioState,
@@ -25,7 +26,6 @@ from qtrader.portfolio.errors import PortfolioError
 from qtrader.portfolio.financing import RegulatoryFees, accrue
 from qtrader.portfolio.ledger import LedgerEntry, LedgerEntryType
 from qtrader.portfolio.lots import (
-    ClosedLot,
     LotMatcher,
     OpenLot,
     SpecificLotMatcher,

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from qtrader.models._base import to_decimal
+from qtrader.models.ledger import LedgerEntry
 from qtrader.models.market import (
     BarSlice,
     CashDividend,
@@ -138,6 +139,10 @@ class FakePortfolioService:
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self._prices.get(symbol)
+
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        """No ledger: a run on this fake has fills but no closed lots (no round trips)."""
+        return ()
 
     def apply_fill(self, fill: Fill) -> None:
         key = (fill.strategy_id, fill.symbol)

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qtrader.engine import output, result_tables
-from qtrader.engine.output import _column, _csv, _figures, _fmt, _intents, _Stamps
+from qtrader.analytics import files as output
+from qtrader.analytics import result_tables
+from qtrader.analytics.files import _column, _csv, _figures, _fmt, _intents, _Stamps
 from qtrader.models import OrderRequest, OrderStatus, Side, Signal, SignalDirection
 
 NOON = datetime(2024, 1, 2, 12, tzinfo=UTC)
@@ -241,17 +242,17 @@ def test_result_tables_pause_the_collector_and_restore_it(
 ) -> None:
     seen: list[bool] = []
 
-    def tables(result: object) -> dict[str, str]:
+    def tables(result: object, trades: object) -> dict[str, str]:
         seen.append(gc.isenabled())
         return {}
 
     monkeypatch.setattr(output, "_tables", tables)
     assert gc.isenabled()
-    result_tables(None)  # type: ignore[arg-type]
+    result_tables(None, ())  # type: ignore[arg-type]
     assert gc.isenabled()
     gc.disable()
     try:
-        result_tables(None)  # type: ignore[arg-type]
+        result_tables(None, ())  # type: ignore[arg-type]
         assert not gc.isenabled()  # left as it was
     finally:
         gc.enable()

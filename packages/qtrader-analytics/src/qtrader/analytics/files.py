@@ -19,7 +19,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from itertools import repeat
@@ -27,14 +27,15 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import NoneType
 
-from qtrader.engine.metrics import compute_metrics
-from qtrader.engine.results import BacktestResult
-from qtrader.models import QTraderError
+from qtrader.analytics.metrics import compute_metrics
+from qtrader.analytics.trades import RoundTrip, round_trips
+from qtrader.models import BacktestResult, LedgerEntry, QTraderError
 
 RESULT_FILES = (
     "fills.csv",
     "orders.csv",
     "trades.csv",
+    "ledger.csv",
     "equity.csv",
     "risk_decisions.csv",
     "order_updates.csv",
@@ -346,10 +347,30 @@ TRADE_COLUMNS = tuple(
         "exit_time",
         "exit_price",
         "pnl",
+        "commission",
         "holding_period",
     )
 )
 EQUITY_COLUMNS = tuple((name, name) for name in ("timestamp", "cash", "equity"))
+LEDGER_COLUMNS = tuple(
+    (name, name)
+    for name in (
+        "sequence",
+        "timestamp",
+        "type",
+        "strategy_id",
+        "symbol",
+        "quantity",
+        "price",
+        "cash_flow",
+        "commission",
+        "ratio",
+        "rate",
+        "days",
+        "position_after",
+        "reference",
+    )
+)
 
 
 def _table(records: Sequence[object], columns: Sequence[tuple[str, str]], stamps: _Stamps) -> str:
@@ -357,13 +378,30 @@ def _table(records: Sequence[object], columns: Sequence[tuple[str, str]], stamps
     return _csv(headers, _values(records, *(attribute for _, attribute in columns)), stamps)
 
 
-def result_tables(result: BacktestResult) -> dict[str, str]:
-    """The CSV files of a result, by file name."""
+def result_tables(
+    result: BacktestResult, trades: Sequence[RoundTrip] | None = None
+) -> dict[str, str]:
+    """The CSV files of a result, by file name (``trades``: its round trips, when the
+    caller has them already)."""
     with _collection_paused():
-        return _tables(result)
+        return _tables(result, round_trips(result.ledger) if trades is None else trades)
 
 
-def _tables(result: BacktestResult) -> dict[str, str]:
+def _ledger_table(ledger: Sequence[LedgerEntry], stamps: _Stamps) -> str:
+    """``ledger.csv``: every ledger entry; ``lots_closed`` lists the lots it closed as
+    ``fill_id:quantity`` (the opening fill and the signed shares), ``lots_named`` the lots
+    an order named, both separated by ``;``."""
+    headers = [header for header, _ in LEDGER_COLUMNS]
+    columns = _values(ledger, *(attribute for _, attribute in LEDGER_COLUMNS))
+    closed = [
+        ";".join(f"{lot.fill_id}:{_fmt(lot.quantity)}" for lot in entry.lots_closed)
+        for entry in ledger
+    ]
+    named = [";".join(entry.lots_named) for entry in ledger]
+    return _csv((*headers, "lots_closed", "lots_named"), (*columns, closed, named), stamps)
+
+
+def _tables(result: BacktestResult, trades: Sequence[RoundTrip]) -> dict[str, str]:
     stamps = _Stamps()  # fills, orders, decisions and trades share the stamps of bars
     decisions = result.decisions
     timestamps, intents, approved, orders, reasons, figures = _values(
@@ -373,7 +411,8 @@ def _tables(result: BacktestResult) -> dict[str, str]:
         "fills.csv": _table(result.fills, FILL_COLUMNS, stamps),
         "orders.csv": _table(_order_rows(result), ORDER_COLUMNS, stamps),
         "order_updates.csv": _table(result.order_updates, UPDATE_COLUMNS, stamps),
-        "trades.csv": _table(result.trades, TRADE_COLUMNS, stamps),
+        "trades.csv": _table(trades, TRADE_COLUMNS, stamps),
+        "ledger.csv": _ledger_table(result.ledger, stamps),
         "equity.csv": _table(result.equity, EQUITY_COLUMNS, stamps),
         "risk_decisions.csv": _csv(
             (
@@ -465,12 +504,21 @@ def write_results(
     result: BacktestResult,
     directory: str | Path,
     extra: Mapping[str, str] | None = None,
+    benchmark: Sequence[tuple[date, float]] | None = None,
+    *,
+    trades: Sequence[RoundTrip] | None = None,
+    metrics: dict[str, float | int | None] | None = None,
 ) -> dict[str, float | int | None]:
     """Write every result file into ``directory`` as one step (``publish_folder``) and
     return the metrics. ``extra`` maps further file names to their text (e.g. the
-    resolved config)."""
-    metrics = compute_metrics(result)
-    files = result_tables(result)
+    resolved config, the report); ``benchmark`` is the benchmark's daily returns (see
+    ``compute_metrics``). ``trades`` and ``metrics``, when the caller computed them
+    already, are written as given."""
+    if trades is None:
+        trades = round_trips(result.ledger)
+    if metrics is None:
+        metrics = compute_metrics(result, trades=trades, benchmark=benchmark)
+    files = result_tables(result, trades)
     files.update(extra or {})
     files["metrics.json"] = metrics_json(metrics)
     publish_folder(Path(directory), files)

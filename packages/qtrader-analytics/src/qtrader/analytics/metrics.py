@@ -18,17 +18,28 @@ Costs and income, from the portfolio's final state (money, amounts paid >= 0):
 ``total_borrow_fees`` (shorts), ``total_margin_interest`` (negative cash),
 ``total_financing_costs`` (their sum), ``dividends_received``, ``dividends_paid`` (by
 shorts); ``total_pnl`` is the final equity minus the initial cash.
+
+Against a benchmark (its daily returns, keyed by session date; the app passes those of the
+config's ``benchmark:`` symbol): ``beta`` and ``alpha`` as empyrical's ``beta`` and
+``alpha`` (risk-free 0: ``beta = cov(r, b) / var(b)``, ``alpha = (1 + mean(r - beta b))
+** 252 - 1``) over the sessions both have a return for; ``benchmark_return`` the
+benchmark's total return over those sessions.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 
-from qtrader.engine.results import BacktestResult, RoundTrip
+from qtrader.analytics.trades import RoundTrip, round_trips
+from qtrader.models import BacktestResult, EquityRow
+
+ZERO = Decimal(0)
 
 PERIODS_PER_YEAR = 252
 
@@ -133,25 +144,111 @@ def max_drawdown_sessions(equity: Sequence[float], sessions: Sequence[date]) -> 
     return longest
 
 
-def session_closes(result: BacktestResult) -> tuple[list[float], list[float], list[date]]:
+@dataclass(frozen=True)
+class RunFigures:
+    """What the metrics are computed from, beside the round trips: the equity curve, the
+    fills' totals and the money the portfolio paid and received (amounts paid >= 0).
+    ``RunFigures.of(result)`` takes them from a run; ``qtrader report`` from its files."""
+
+    equity: Sequence[EquityRow]
+    num_fills: int = 0
+    notional: Decimal = ZERO
+    commission: Decimal = ZERO
+    fees: Decimal = ZERO
+    borrow_fees: Decimal = ZERO
+    margin_interest: Decimal = ZERO
+    financing_costs: Decimal = ZERO
+    dividends_received: Decimal = ZERO
+    dividends_paid: Decimal = ZERO
+    total_pnl: Decimal = ZERO
+
+    @classmethod
+    def of(cls, result: BacktestResult) -> RunFigures:
+        state = result.final_state
+        return cls(
+            equity=result.equity,
+            num_fills=len(result.fills),
+            notional=sum((f.price * f.quantity for f in result.fills), start=ZERO),
+            commission=sum((f.commission for f in result.fills), start=ZERO),
+            fees=state.fees,
+            borrow_fees=state.borrow_fees,
+            margin_interest=state.margin_interest,
+            financing_costs=state.financing_costs,
+            dividends_received=state.dividends_received,
+            dividends_paid=state.dividends_paid,
+            total_pnl=state.total_pnl,
+        )
+
+
+def session_closes(rows: Sequence[EquityRow]) -> tuple[list[float], list[float], list[date]]:
     """Equity and cash at each session's last row, and every row's session date."""
     closes: dict[date, tuple[float, float]] = {}
     sessions = []
-    for row in result.equity:
+    for row in rows:
         day = row.timestamp.date()
         sessions.append(day)
         closes[day] = (float(row.equity), float(row.cash))
     return [e for e, _ in closes.values()], [c for _, c in closes.values()], sessions
 
 
-def compute_metrics(result: BacktestResult) -> dict[str, float | int | None]:
-    """The metrics of one run, ready for ``metrics.json``."""
-    equity = [float(row.equity) for row in result.equity]
-    daily, cash, sessions = session_closes(result)
+def alpha_beta(returns: np.ndarray, factor: np.ndarray) -> tuple[float, float]:
+    """empyrical's ``alpha_beta_aligned`` with risk-free 0, on aligned daily returns."""
+    if returns.size < 2:
+        return math.nan, math.nan
+    residual = factor - factor.mean()
+    variance = float(np.mean(residual**2))
+    if not variance > 0:
+        return math.nan, math.nan
+    beta = float(np.mean(residual * returns)) / variance
+    alpha = (float(np.mean(returns - beta * factor)) + 1.0) ** PERIODS_PER_YEAR - 1.0
+    return alpha, beta
+
+
+def _benchmark_metrics(
+    rows: Sequence[EquityRow], benchmark: Sequence[tuple[date, float]]
+) -> dict[str, float | int | None]:
+    closes: dict[date, float] = {}
+    for row in rows:
+        closes[row.timestamp.date()] = float(row.equity)
+    days = list(closes)
+    ours = dict(zip(days[1:], returns_from_equity(list(closes.values())), strict=True))
+    theirs = dict(benchmark)
+    common = [day for day in days[1:] if day in theirs]
+    r = np.array([ours[day] for day in common], dtype=np.float64)
+    b = np.array([theirs[day] for day in common], dtype=np.float64)
+    alpha, beta = alpha_beta(r, b)
+    return {
+        "alpha": _finite(alpha),
+        "beta": _finite(beta),
+        "benchmark_return": total_return(b),
+    }
+
+
+def compute_metrics(
+    result: BacktestResult,
+    trades: Sequence[RoundTrip] | None = None,
+    benchmark: Sequence[tuple[date, float]] | None = None,
+) -> dict[str, float | int | None]:
+    """The metrics of one run, ready for ``metrics.json``. ``trades`` are its round trips
+    (``round_trips(result.ledger)`` when not given); ``benchmark`` the benchmark's daily
+    returns as ``(session date, return)``, for ``alpha``, ``beta`` and
+    ``benchmark_return``."""
+    trips = round_trips(result.ledger) if trades is None else trades
+    return metrics_from(RunFigures.of(result), trips, benchmark)
+
+
+def metrics_from(
+    figures: RunFigures,
+    trades: Sequence[RoundTrip],
+    benchmark: Sequence[tuple[date, float]] | None = None,
+) -> dict[str, float | int | None]:
+    """The metrics of ``figures`` and ``trades`` (see ``compute_metrics``)."""
+    equity = [float(row.equity) for row in figures.equity]
+    daily, cash, sessions = session_closes(figures.equity)
     r = returns_from_equity(daily)
     drawdown = max_drawdown(returns_from_equity(equity))  # every row
     growth = _finite(cagr(r))
-    notional = float(sum(f.price * f.quantity for f in result.fills))
+    notional = float(figures.notional)
     mean_equity = float(np.mean(daily)) if daily else math.nan
     metrics: dict[str, float | int | None] = {
         "total_return": total_return(returns_from_equity(equity)),
@@ -167,19 +264,20 @@ def compute_metrics(result: BacktestResult) -> dict[str, float | int | None]:
         else None,
         "turnover": _finite(notional / mean_equity) if mean_equity > 0 else None,
     }
-    metrics.update(trade_stats(result.trades))
-    state = result.final_state
+    metrics.update(trade_stats(trades))
+    if benchmark is not None:
+        metrics.update(_benchmark_metrics(figures.equity, benchmark))
     metrics.update(
         {
-            "num_fills": len(result.fills),
-            "total_commission": float(sum(f.commission for f in result.fills)),
-            "total_fees": float(state.fees),
-            "total_borrow_fees": float(state.borrow_fees),
-            "total_margin_interest": float(state.margin_interest),
-            "total_financing_costs": float(state.financing_costs),
-            "dividends_received": float(state.dividends_received),
-            "dividends_paid": float(state.dividends_paid),
-            "total_pnl": float(state.total_pnl),
+            "num_fills": figures.num_fills,
+            "total_commission": float(figures.commission),
+            "total_fees": float(figures.fees),
+            "total_borrow_fees": float(figures.borrow_fees),
+            "total_margin_interest": float(figures.margin_interest),
+            "total_financing_costs": float(figures.financing_costs),
+            "dividends_received": float(figures.dividends_received),
+            "dividends_paid": float(figures.dividends_paid),
+            "total_pnl": float(figures.total_pnl),
             "start_equity": equity[0] if equity else None,
             "end_equity": equity[-1] if equity else None,
             "periods": len(daily),

@@ -13,13 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from qtrader.engine import (
-    BacktestEngine,
-    BacktestResult,
-    EngineConfig,
-    refusals,
-    result_tables,
-)
+from qtrader.analytics import refusals, result_tables
+from qtrader.engine import BacktestEngine, BacktestResult, EngineConfig
 from qtrader.models import (
     BarSlice,
     ExecutionReport,

@@ -1,0 +1,302 @@
+"""After a run: what analytics needs from the data (the benchmark's returns, the report
+symbol's closes), the metrics, and the report. ``qtrader report`` rebuilds both from a
+results folder."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from qtrader.analytics import RoundTrip, RunFigures, compute_metrics, metrics_from, round_trips
+from qtrader.analytics.report import PricePoint, ReportData, TradeMark, render_report
+from qtrader.cli.config import BacktestConfig, ConfigError
+from qtrader.data import DataError
+from qtrader.models import (
+    BacktestResult,
+    CashDividend,
+    DataService,
+    EquityRow,
+    Fill,
+    LedgerEntryType,
+    PriceAdjustment,
+    Split,
+    StreamRequest,
+)
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class MarketSeries:
+    """The benchmark's daily total returns and the report symbol's closes."""
+
+    benchmark: list[tuple[date, float]] | None
+    prices: list[PricePoint]
+
+
+def market_series(
+    config: BacktestConfig, data: DataService, report_symbol: str | None
+) -> MarketSeries:
+    """One pass over the data for the benchmark and the report symbol (either may be
+    missing). The benchmark's return of a session is ``(close + dividend) x split ratio /
+    previous close - 1`` for the actions its feed does not already carry in its prices,
+    from the last bar of each session."""
+    symbols = tuple(dict.fromkeys(s for s in (config.benchmark, report_symbol) if s))
+    if not symbols:
+        return MarketSeries(None, [])
+    request = StreamRequest(symbols=symbols, start=config.start, end=config.end)
+    adjustment = data.price_adjustment
+    closes: dict[date, float] = {}
+    factors: dict[date, tuple[float, float]] = {}  # session -> (split ratio, dividend)
+    prices: list[PricePoint] = []
+    try:
+        for bars in data.stream(request):
+            if bars.warmup:
+                continue
+            day = bars.timestamp.date()
+            bench = config.benchmark
+            if bench is not None:
+                ratio, dividend = factors.get(day, (1.0, 0.0))
+                for action in bars.actions:
+                    if action.symbol != bench:
+                        continue
+                    if isinstance(action, Split) and adjustment is PriceAdjustment.UNADJUSTED:
+                        ratio *= float(action.ratio)
+                    elif isinstance(action, CashDividend) and adjustment is not (
+                        PriceAdjustment.TOTAL_RETURN
+                    ):
+                        dividend += float(action.amount)
+                factors[day] = (ratio, dividend)
+                at = bars.index(bench)
+                if at is not None:
+                    closes[day] = float(bars.close[at])
+            at = None if report_symbol is None else bars.index(report_symbol)
+            if at is not None:
+                prices.append(PricePoint(bars.timestamp, float(bars.close[at])))
+    except DataError as exc:
+        raise ConfigError(f"benchmark / report symbol: {exc}") from exc
+    benchmark = None
+    if config.benchmark is not None:
+        if not closes:
+            raise ConfigError(
+                f"benchmark: no bars of {config.benchmark!r} between {config.start} and "
+                f"{config.end}"
+            )
+        benchmark = _total_returns(closes, factors)
+    return MarketSeries(benchmark, prices)
+
+
+def _total_returns(
+    closes: Mapping[date, float], factors: Mapping[date, tuple[float, float]]
+) -> list[tuple[date, float]]:
+    out = []
+    previous: float | None = None
+    for day, close in closes.items():
+        if previous is not None:
+            ratio, dividend = factors.get(day, (1.0, 0.0))
+            out.append((day, (close + dividend) * ratio / previous - 1.0))
+        previous = close
+    return out
+
+
+def report_symbol(config: BacktestConfig, fills: Iterable[Fill]) -> str | None:
+    """The configured report symbol, else the one with the most fills (ties: by name)."""
+    if config.report.symbol is not None:
+        return config.report.symbol
+    return _most_traded(fill.symbol for fill in fills)
+
+
+def _most_traded(symbols: Iterable[str]) -> str | None:
+    """The symbol that occurs most often (ties: the first by name); ``None`` for none."""
+    counts: dict[str, int] = {}
+    for symbol in symbols:
+        counts[symbol] = counts.get(symbol, 0) + 1
+    return min(counts, key=lambda symbol: (-counts[symbol], symbol)) if counts else None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    trades: tuple[RoundTrip, ...]
+    metrics: dict[str, float | int | None]
+    report: str
+
+
+def analyse(
+    config: BacktestConfig, result: BacktestResult, data: DataService, models: Mapping[str, str]
+) -> Analysis:
+    """Round trips, metrics (with the benchmark, when set) and the report of a run."""
+    trades = round_trips(result.ledger)
+    symbol = report_symbol(config, result.fills)
+    series = market_series(config, data, symbol)
+    metrics = compute_metrics(result, trades, series.benchmark)
+    fills = [f for f in result.fills if f.symbol == symbol]
+    marks = [TradeMark(f.timestamp, f.side.value, float(f.quantity), float(f.price)) for f in fills]
+    report = _render(config, result.equity, metrics, trades, models, symbol, series, marks)
+    return Analysis(trades, metrics, report)
+
+
+def _render(
+    config: BacktestConfig,
+    equity: Sequence[EquityRow],
+    metrics: Mapping[str, float | int | None],
+    trades: Sequence[RoundTrip],
+    models: Mapping[str, str],
+    symbol: str | None,
+    series: MarketSeries,
+    marks: Sequence[TradeMark],
+) -> str:
+    return render_report(
+        ReportData(
+            title=_title(config),
+            equity=[(row.timestamp, float(row.equity)) for row in equity],
+            metrics=metrics,
+            strategy_pnl=_strategy_pnl(config, trades),
+            models=models,
+            symbol=symbol,
+            prices=series.prices,
+            trades=marks,
+        )
+    )
+
+
+def _title(config: BacktestConfig) -> str:
+    ids = ", ".join(config.strategy_sections())
+    return f"QTrader backtest: {ids}, {config.start} to {config.end}"
+
+
+def _strategy_pnl(config: BacktestConfig, trades: Sequence[RoundTrip]) -> dict[str, float]:
+    pnl = dict.fromkeys(config.strategy_sections(), ZERO)
+    for trip in trades:
+        pnl[trip.strategy_id] = pnl.get(trip.strategy_id, ZERO) + trip.pnl
+    return {sid: float(value) for sid, value in pnl.items()}
+
+
+def _rows(folder: Path, name: str) -> list[dict[str, str]]:
+    path = folder / name
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def _decimal(row: Mapping[str, str], key: str, where: str) -> Decimal:
+    try:
+        return Decimal(row[key]) if row.get(key) else ZERO
+    except ArithmeticError as exc:
+        raise ConfigError(f"{where}: {key} {row.get(key)!r} is not a number") from exc
+
+
+def _stamp(text: str, where: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {text!r} is not an ISO timestamp") from exc
+
+
+def figures_from_files(folder: Path, initial_cash: Decimal) -> RunFigures:
+    """The run's figures read back from ``equity.csv``, ``fills.csv`` and ``ledger.csv``:
+    exactly what ``RunFigures.of`` takes from the run (the ledger's fee, financing and
+    dividend entries are what the portfolio's totals add up)."""
+    equity = []
+    for line, row in enumerate(_rows(folder, "equity.csv"), start=2):
+        where = f"{folder / 'equity.csv'} line {line}"
+        equity.append(
+            EquityRow(
+                _stamp(row["timestamp"], where),
+                _decimal(row, "cash", where),
+                _decimal(row, "equity", where),
+            )
+        )
+    notional = commission = ZERO
+    fills = _rows(folder, "fills.csv")
+    for line, row in enumerate(fills, start=2):
+        where = f"{folder / 'fills.csv'} line {line}"
+        notional += _decimal(row, "price", where) * _decimal(row, "quantity", where)
+        commission += _decimal(row, "commission", where)
+    paid = dict.fromkeys(LedgerEntryType, ZERO)
+    received = ZERO
+    for line, row in enumerate(_rows(folder, "ledger.csv"), start=2):
+        where = f"{folder / 'ledger.csv'} line {line}"
+        try:
+            kind = LedgerEntryType(row["type"])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: unknown entry type {row['type']!r}") from exc
+        flow = _decimal(row, "cash_flow", where)
+        if kind is LedgerEntryType.DIVIDEND and flow > 0:
+            received += flow
+        else:
+            paid[kind] -= flow
+    borrow, margin = paid[LedgerEntryType.BORROW_FEE], paid[LedgerEntryType.MARGIN_INTEREST]
+    return RunFigures(
+        equity=equity,
+        num_fills=len(fills),
+        notional=notional,
+        commission=commission,
+        fees=paid[LedgerEntryType.SEC_FEE] + paid[LedgerEntryType.FINRA_TAF],
+        borrow_fees=borrow,
+        margin_interest=margin,
+        financing_costs=borrow + margin,
+        dividends_received=received,
+        dividends_paid=paid[LedgerEntryType.DIVIDEND],
+        total_pnl=(equity[-1].equity - initial_cash) if equity else ZERO,
+    )
+
+
+def trades_from_file(folder: Path) -> list[RoundTrip]:
+    trips = []
+    for line, row in enumerate(_rows(folder, "trades.csv"), start=2):
+        where = f"{folder / 'trades.csv'} line {line}"
+        trips.append(
+            RoundTrip(
+                strategy_id=row["strategy_id"],
+                symbol=row["symbol"],
+                direction=row["direction"],
+                quantity=_decimal(row, "quantity", where),
+                entry_time=_stamp(row["entry_time"], where),
+                entry_price=_decimal(row, "entry_price", where),
+                exit_time=_stamp(row["exit_time"], where),
+                exit_price=_decimal(row, "exit_price", where),
+                pnl=_decimal(row, "pnl", where),
+                commission=_decimal(row, "commission", where),
+            )
+        )
+    return trips
+
+
+def fill_marks(folder: Path, symbol: str | None) -> tuple[str | None, list[TradeMark]]:
+    """The report symbol's fills from ``fills.csv`` (the symbol: as ``report_symbol``)."""
+    rows = _rows(folder, "fills.csv")
+    if symbol is None:
+        symbol = _most_traded(row["symbol"] for row in rows)
+    marks = []
+    for line, row in enumerate(rows, start=2):
+        if row["symbol"] != symbol:
+            continue
+        where = f"{folder / 'fills.csv'} line {line}"
+        marks.append(
+            TradeMark(
+                _stamp(row["timestamp"], where),
+                row["side"],
+                float(_decimal(row, "quantity", where)),
+                float(_decimal(row, "price", where)),
+            )
+        )
+    return symbol, marks
+
+
+def rebuild(
+    folder: Path, config: BacktestConfig, data: DataService, models: Mapping[str, str]
+) -> tuple[dict[str, float | int | None], str]:
+    """Metrics and report of a results folder, from its files (``qtrader report``)."""
+    figures = figures_from_files(folder, config.initial_cash)
+    trades = trades_from_file(folder)
+    symbol, marks = fill_marks(folder, config.report.symbol)
+    series = market_series(config, data, symbol)
+    metrics = metrics_from(figures, trades, series.benchmark)
+    report = _render(config, figures.equity, metrics, trades, models, symbol, series, marks)
+    return metrics, report

@@ -1,0 +1,121 @@
+"""Analytics after a run, end to end: alpha and beta against a benchmark symbol (its split
+and dividend applied), report.html and metrics.json rebuilt from the files by `qtrader
+report`, and two runs giving byte-identical folders, report included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from qtrader.cli.main import app
+
+runner = CliRunner()
+
+# AAA is traded (buy and hold 100); BBB is only the benchmark: 2-for-1 on 01-06, a 0.50
+# dividend on 01-08.
+AAA = [100, 101, 99, 103, 104, 102]
+BBB = [100, 102, 51.5, 52, 52.52, 53]
+DAYS = ["2021-01-04", "2021-01-05", "2021-01-06", "2021-01-07", "2021-01-08", "2021-01-11"]
+# BBB's daily total returns, by hand: 102/100 - 1; 51.5 x 2 / 102 - 1 (the split);
+# 52/51.5 - 1; (52.52 + 0.5)/52 - 1 (the dividend); 53/52.52 - 1
+BENCHMARK = [0.02, 103 / 102 - 1, 52 / 51.5 - 1, 53.02 / 52 - 1, 53 / 52.52 - 1]
+
+
+def write_project(folder: Path, benchmark: str = "benchmark: BBB") -> Path:
+    data = folder / "data"
+    data.mkdir(parents=True)
+    for symbol, closes in (("AAA", AAA), ("BBB", BBB)):
+        lines = ["date,open,high,low,close,volume"]
+        lines += [f"{d},{c},{c + 1},{c - 1},{c},1000" for d, c in zip(DAYS, closes, strict=True)]
+        (data / f"{symbol}.csv").write_text("\n".join(lines) + "\n")
+    (folder / "actions.csv").write_text(
+        "date,symbol,type,value\n2021-01-06,BBB,split,2\n2021-01-08,BBB,dividend,0.5\n"
+    )
+    config = folder / "config.yaml"
+    config.write_text(
+        f"""
+start: {DAYS[0]}
+end: {DAYS[-1]}
+initial_cash: 100000
+data: {{source: csv, path: data, symbols: [AAA], actions: actions.csv}}
+strategy: {{name: buy_and_hold, params: {{quantity: 100}}}}
+{benchmark}
+"""
+    )
+    return config
+
+
+def backtest(config: Path, out: Path) -> None:
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_alpha_and_beta_against_the_benchmark_symbol(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    backtest(write_project(tmp_path), out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    # the strategy's daily returns from equity.csv; alpha and beta by an independent
+    # formula (sample covariance over sample variance; the mean excess return annualised)
+    equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
+    r = np.array(equity[1:]) / np.array(equity[:-1]) - 1
+    b = np.array(BENCHMARK)
+    beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
+    assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
+    assert metrics["alpha"] == pytest.approx((1 + np.mean(r - beta * b)) ** 252 - 1, rel=1e-9)
+    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+
+
+def test_an_unknown_benchmark_symbol_is_a_config_error(tmp_path: Path) -> None:
+    config = write_project(tmp_path, benchmark="benchmark: ZZZ")
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "ZZZ" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_rebuilds_metrics_and_report_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    backtest(write_project(tmp_path), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert b"<svg" in before["report.html"]
+    (out / "report.html").unlink()
+    (out / "metrics.json").write_text("{}")
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_two_runs_give_byte_identical_folders(tmp_path: Path) -> None:
+    config = write_project(tmp_path)
+    backtest(config, tmp_path / "a")
+    backtest(config, tmp_path / "b")
+    a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    assert "report.html" in a
+    assert a == b
+
+
+def test_report_of_a_folder_that_is_not_results_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a results folder" in result.output
+
+
+def test_the_report_draws_the_chosen_symbol_or_the_most_traded_one(tmp_path: Path) -> None:
+    backtest(write_project(tmp_path / "a"), tmp_path / "a" / "out")
+    page = (tmp_path / "a" / "out" / "report.html").read_text()
+    assert "Trades on AAA" in page  # the only symbol with fills
+    assert page.count('class="buy"') == 1
+    chosen = write_project(tmp_path / "b", benchmark="report: {symbol: BBB}")
+    backtest(chosen, tmp_path / "b" / "out")
+    page = (tmp_path / "b" / "out" / "report.html").read_text()
+    assert "Trades on BBB" in page
+    assert 'class="buy"' not in page  # BBB is not traded
+    unknown = write_project(tmp_path / "c", benchmark="report: {symbol: ZZZ}")
+    result = runner.invoke(app, ["backtest", str(unknown), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "report.symbol" in result.output

@@ -1,0 +1,69 @@
+"""Every refusal of a run, in time order, from a hand-made result."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from qtrader.analytics import Refusal, refusals
+from qtrader.models import (
+    BacktestResult,
+    Order,
+    OrderRejection,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PortfolioState,
+    RiskDecision,
+    Side,
+    Signal,
+    SignalDirection,
+)
+from qtrader.models.testing import ny_close
+
+T1, T2 = ny_close(date(2024, 7, 1)), ny_close(date(2024, 7, 2))
+ZERO = Decimal(0)
+
+
+def test_contexts_risks_and_venues_refusals_in_time_order() -> None:
+    order = Order(
+        id="O1", created_at=T1, strategy_id="s", symbol="AAA", side=Side.BUY,
+        quantity=Decimal(5), type=OrderType.MARKET,
+    )  # fmt: skip
+    mine = OrderRejection(
+        id="R1", created_at=T2, strategy_id="s", symbol="BBB", side=Side.SELL,
+        quantity="-3", type=OrderType.MARKET, limit_price=None, stop_price=None,
+        time_in_force=None, tag=None, problem="quantity must be > 0", reason="bad request",
+    )  # fmt: skip
+    updates = (
+        OrderUpdate(order_id="R1", status=OrderStatus.REJECTED, timestamp=T2, reason="x"),
+        OrderUpdate(order_id="O1", status=OrderStatus.ACCEPTED, timestamp=T2),
+        OrderUpdate(order_id="O1", status=OrderStatus.REJECTED, timestamp=T2, reason="no cash"),
+        OrderUpdate(order_id="O9", status=OrderStatus.REJECTED, timestamp=T1, reason="gone"),
+    )
+    signal = Signal(strategy_id="t", symbol="CCC", direction=SignalDirection.LONG)
+    decisions = (
+        RiskDecision(timestamp=T2, intent=signal, order=None, approved=False, reason="limit"),
+        RiskDecision(
+            timestamp=T1,
+            intent=OrderRequest(strategy_id="s", symbol="AAA", side=Side.BUY, quantity=Decimal(5)),
+            order=OrderRequest(strategy_id="s", symbol="AAA", side=Side.BUY, quantity=Decimal(5)),
+            approved=True,
+        ),
+    )
+    state = PortfolioState(
+        timestamp=None, cash=ZERO, equity=ZERO, market_value=ZERO, long_exposure=ZERO,
+        short_exposure=ZERO, gross_exposure=ZERO, net_exposure=ZERO, leverage=ZERO,
+        realized_pnl=ZERO, unrealized_pnl=ZERO, commissions=ZERO,
+    )  # fmt: skip
+    result = BacktestResult(
+        fills=(), orders=(order,), order_updates=updates, decisions=decisions, equity=(),
+        final_state=state, open_orders=(), rejections=(mine,),
+    )  # fmt: skip
+    assert refusals(result) == (
+        Refusal(T1, "", "", "venue", "gone"),  # an order the result does not hold
+        Refusal(T2, "s", "BBB", "context", "quantity must be > 0"),
+        Refusal(T2, "t", "CCC", "risk", "limit"),
+        Refusal(T2, "s", "AAA", "venue", "no cash"),
+    )

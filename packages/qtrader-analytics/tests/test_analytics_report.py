@@ -1,0 +1,107 @@
+"""report.html: monthly returns by hand, the sections drawn, escaping, thinning and
+determinism."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qtrader.analytics import PricePoint, ReportData, TradeMark, monthly_returns, render_report
+from qtrader.analytics.report import MAX_POINTS, format_metric, thin
+
+
+def at(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 21, tzinfo=UTC)
+
+
+EQUITY = [(at(2024, 1, 2), 100.0), (at(2024, 1, 31), 100.0), (at(2024, 2, 29), 110.0),
+          (at(2024, 3, 29), 99.0), (at(2025, 1, 2), 108.9)]  # fmt: skip
+
+
+def data(**changes: object) -> ReportData:
+    base = ReportData(
+        title="SMA <script>alert(1)</script>",
+        equity=EQUITY,
+        metrics={"total_return": 0.1234, "sharpe": 1.5, "num_trades": 3, "calmar": None},
+        strategy_pnl={"sma": 120.5, "b&h": -30.0},
+        models={"fills and costs": "next open, <no> costs"},
+        symbol="AAA",
+        prices=[PricePoint(t, v / 10) for t, v in EQUITY],
+        trades=[
+            TradeMark(at(2024, 1, 31), "buy", 10, 10.0),
+            TradeMark(at(2024, 3, 29), "sell", 10, 9.9),
+            TradeMark(at(2025, 1, 2), "buy", 5, 10.89),
+        ],
+    )
+    return ReportData(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def test_monthly_returns_by_hand() -> None:
+    # Jan: 100 -> 100 (from the first row); Feb 110/100 - 1; Mar 99/110 - 1; Jan 2025 108.9/99
+    assert monthly_returns(EQUITY) == pytest.approx(
+        {(2024, 1): 0.0, (2024, 2): 0.1, (2024, 3): -0.1, (2025, 1): 0.1}
+    )
+    assert monthly_returns([]) == {}
+
+
+def test_every_section_is_drawn_and_user_text_is_escaped() -> None:
+    page = render_report(data())
+    for section in ("equity", "drawdown", "monthly", "price", "strategies", "metrics", "models"):
+        assert f'<section id="{section}">' in page
+    assert page.count("<svg") == 4  # equity, drawdown, price, strategies
+    assert "<script>" not in page
+    assert "SMA &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "b&amp;h" in page
+    assert "next open, &lt;no&gt; costs" in page
+    assert page.count('class="buy"') == 2
+    assert page.count('class="sell"') == 1
+    assert "+10.00%" in page  # Feb
+    assert "-10.00%" in page  # Mar
+    # 2024 compounded: 1.0 x 1.1 x 0.9 - 1 = -1%
+    assert '<td class="year">-1.00%</td>' in page
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_metrics_are_formatted_for_people() -> None:
+    assert format_metric("total_return", 0.1234) == "12.34%"
+    assert format_metric("sharpe", 1234.56789) == "1,234.5679"
+    assert format_metric("num_trades", 3) == "3"
+    assert format_metric("calmar", None) == "—"
+    page = render_report(data())
+    # rows: 4 metrics, 1 model; the monthly table's header and its 2 years
+    assert page.count("<tr><th>") == 4 + 1 + 1 + 2
+    assert "<tr><th>total_return</th><td>12.34%</td></tr>" in page
+
+
+def test_the_same_data_give_the_same_bytes() -> None:
+    assert render_report(data()) == render_report(data())
+
+
+def test_empty_flat_and_single_row_inputs_render() -> None:
+    empty = render_report(data(equity=[], prices=[], trades=[], strategy_pnl={}, metrics={}))
+    assert "no rows" in empty
+    assert "no symbol chosen" in empty
+    assert "<svg" not in empty
+    flat = render_report(data(equity=[(at(2024, 1, 2), 100.0), (at(2024, 1, 3), 100.0)]))
+    assert 'class="line"' in flat
+    single = render_report(data(equity=[(at(2024, 1, 2), 100.0)], symbol=None))
+    assert "no symbol chosen" in single
+    assert "0.00%" in render_report(data(strategy_pnl={"zero": 0.0}, metrics={}))
+
+
+def test_a_long_curve_is_thinned_keeping_its_extremes() -> None:
+    start = at(2000, 1, 3)
+    rows = [(start + timedelta(hours=i), 100.0 + (i % 97)) for i in range(10_000)]
+    rows[5_000] = (rows[5_000][0], 1.0)  # the trough must survive
+    page = render_report(data(equity=rows))
+    equity_path = re.search(r'<section id="equity">.*?<path class="line" d="([^"]*)"', page)
+    assert equity_path is not None
+    assert equity_path.group(1).count("L") + 1 <= MAX_POINTS
+    xy = [(float(i), v) for i, (_, v) in enumerate(rows)]
+    thinned = thin(xy)
+    assert len(thinned) <= MAX_POINTS
+    assert (5000.0, 1.0) in thinned
+    assert thinned == sorted(thinned)  # in order
+    assert thin(xy[:10]) == xy[:10]
