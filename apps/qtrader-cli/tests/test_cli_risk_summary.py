@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from qtrader.cli.main import app
-from qtrader.cli.output import reason_kind
+from qtrader.risk import reason_kind
 
 runner = CliRunner()
 

@@ -7,8 +7,6 @@ unadjusted prices a position books such a gap as profit or loss.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -124,32 +122,12 @@ def show_refusals(out: Console, refusals: Sequence[Refusal], written: bool = Fal
 MAX_REASONS_SHOWN = 3
 
 
-def reason_kind(reason: str) -> str:
-    """The kind of a reason, so that alike reasons count together: the limit that a risk
-    reason starts with (``max_position_pct: buy 100 AAA ...`` is ``max_position_pct``),
-    else the reason without its numbers and quoted names."""
-    named = re.match(r"([a-z][a-z0-9_]*):\s", reason)
-    if named:
-        return named.group(1)
-    text = reason.split(";", maxsplit=1)[0]
-    text = re.sub(r"'[^']*'", "'…'", text)
-    return re.sub(r"-?\d[\d,]*(\.\d+)?%?", "#", text).strip()
-
-
 def show_decisions(out: Console, decisions: Sequence[RiskDecision]) -> None:
-    """What risk did with what the strategies asked: how many intents were approved (and
-    of those resized) and rejected, with the most frequent kinds of reason."""
-    if not decisions:
-        return
-    rejected = [d for d in decisions if not d.approved]
-    resized = [d for d in decisions if d.approved and "resized" in d.reason]
-    line = (
-        f"risk: {plural(len(decisions), 'intent', 'intents')}: "
-        f"{len(decisions) - len(rejected)} approved ({len(resized)} resized), "
-        f"{len(rejected)} rejected"
-    )
-    kinds = Counter(reason_kind(d.reason) for d in [*rejected, *resized] if d.reason)
-    if kinds:
-        top = "; ".join(f"{kind} ({count})" for kind, count in kinds.most_common(MAX_REASONS_SHOWN))
-        line += f"; top reasons: {top}"
-    out.print(line, soft_wrap=True, markup=False, highlight=False)
+    """What risk did with what the strategies asked (risk's own ``summarize``): how many
+    intents were approved (and of those resized) and rejected, with the most frequent
+    kinds of reason."""
+    from qtrader.risk import summarize  # noqa: PLC0415 - not for `qtrader --help`
+
+    if decisions:
+        line = "risk: " + summarize(decisions).describe(top=MAX_REASONS_SHOWN)
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
