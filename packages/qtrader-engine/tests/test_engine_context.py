@@ -270,3 +270,37 @@ def test_the_simulation_clock_only_moves_forward() -> None:
     assert clock.now() == ny_close(DAYS[1])
     with pytest.raises(RuntimeError, match="forward"):
         clock.advance(ny_close(DAYS[0]))
+
+
+def test_an_order_names_the_lots_it_closes_and_bad_names_are_refused() -> None:
+    ctx, *_ = make_context()
+    assert ctx.lots("AAA") == ()  # the fake book keeps no lots
+    ctx.sell("AAA", 5, close_lots=["F-2", "F-1"])
+    ctx.sell("AAA", 5, close_lots="F-9")  # one id given bare
+    ctx.sell("AAA", 5, close_lots=["F-1", "F-1"])
+    ctx.sell("AAA", 5, close_lots=[7])  # type: ignore[list-item]
+    intents, _ = ctx.drain()
+    assert [i.close_lots for i in intents if isinstance(i, OrderRequest)] == [
+        ("F-2", "F-1"),
+        ("F-9",),
+    ]
+    first, second = ctx.drain_rejections()
+    assert first.problem == "close_lots: a lot is named twice in ['F-1', 'F-1']"
+    assert "close_lots" in second.problem
+
+
+def test_a_signal_carries_its_weight_and_a_bad_weight_is_refused() -> None:
+    ctx, *_ = make_context()
+    ctx.signal("AAA", SignalDirection.LONG, weight=0.05)
+    ctx.signal("BBB", SignalDirection.LONG)
+    ctx.signal("AAA", SignalDirection.LONG, weight=-1)
+    ctx.signal("AAA", SignalDirection.LONG, weight=float("nan"))
+    intents, _ = ctx.drain()
+    assert [(i.symbol, i.weight) for i in intents if isinstance(i, Signal)] == [
+        ("AAA", Decimal("0.05")),
+        ("BBB", None),
+    ]
+    refused = ctx.drain_rejections()
+    assert len(refused) == 2
+    assert "weight" in refused[0].problem
+    assert "weight" in refused[1].problem

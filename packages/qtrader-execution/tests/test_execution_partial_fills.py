@@ -177,3 +177,21 @@ def test_replacing_the_quantity_of_a_partly_filled_order() -> None:
     (fill,) = svc.process(bar(DAYS[2], 11, 11, 11, 11, 1000)).fills
     assert fill.quantity == D(50)
     assert svc.open_orders() == ()
+
+
+def test_every_part_of_a_fill_carries_the_lots_its_order_names() -> None:
+    # 250 to sell at 10% of 1000 a bar: three parts, each naming the lots F-1 then F-7
+    svc = service()
+    placed = svc.submit(
+        request("250", side=Side.SELL, close_lots=("F-1", "F-7")), at=ny_close(DAYS[0])
+    )
+    assert placed.close_lots == ("F-1", "F-7")
+    parts = [svc.process(bar(day, 10, 10, 10, 10, 1000)).fills[0] for day in DAYS[1:4]]
+    assert [(p.quantity, p.close_lots) for p in parts] == [
+        (D(100), ("F-1", "F-7")),
+        (D(100), ("F-1", "F-7")),
+        (D(50), ("F-1", "F-7")),
+    ]
+    svc.submit(request("10"), at=ny_close(DAYS[4]))
+    (plain,) = svc.process(bar(DAYS[5], 10, 10, 10, 10, 1000)).fills
+    assert plain.close_lots == ()

@@ -267,3 +267,13 @@ def test_order_update_and_execution_report() -> None:
 def test_order_update_rejects_an_unknown_status() -> None:
     with pytest.raises(ValidationError, match="status"):
         OrderUpdate.model_validate({"order_id": "O-1", "status": "lost", "timestamp": T0})
+
+
+def test_close_lots_name_each_lot_once_and_never_empty() -> None:
+    base = {"strategy_id": "s", "symbol": "AAA", "side": Side.SELL, "quantity": Decimal(5)}
+    assert OrderRequest(**base, close_lots=("F1", "F2")).close_lots == ("F1", "F2")
+    assert OrderRequest(**base).close_lots == ()
+    with pytest.raises(ValidationError, match="a lot is named twice"):
+        OrderRequest(**base, close_lots=("F1", "F1"))
+    with pytest.raises(ValidationError, match="must not be empty"):
+        OrderRequest(**base, close_lots=("F1", ""))

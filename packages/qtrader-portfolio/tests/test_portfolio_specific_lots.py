@@ -146,3 +146,24 @@ def test_the_specific_matcher_orders_named_lots_then_the_fallback() -> None:
     lots = p._books["AAA"]["s1"].lots
     order = SpecificLotMatcher(["F-2", "F-7"], FifoLotMatcher()).closing_order(lots)
     assert [lot.fill_id for lot in order] == ["F-2", "F-1", "F-3"]
+
+
+def test_a_fill_carrying_close_lots_closes_them_first() -> None:
+    # buy 10 @ 100 (F-1), 10 @ 110 (F-2); sell 10 @ 120 naming F-2: (120 - 110) x 10 = 100
+    # realized, where FIFO (F-1) would give (120 - 100) x 10 = 200
+    def book(named: tuple[str, ...]) -> LotPortfolioService:
+        p = LotPortfolioService(PortfolioConfig(initial_cash=D(10_000)))
+        p.apply_fill(fill(1, Side.BUY, 10, "100", day=1))
+        p.apply_fill(fill(2, Side.BUY, 10, "110", day=2))
+        sale = fill(3, Side.SELL, 10, "120", day=3).model_copy(update={"close_lots": named})
+        p.apply_fill(sale)
+        return p
+
+    named = book(("F-2",))
+    assert named.pnl_summary().realized_pnl == D(100)
+    assert named.ledger()[-1].lots_named == ("F-2",)
+    assert [lot.lot_id for lot in named.lots("AAA")] == ["F-1"]
+    fifo = book(())
+    assert fifo.pnl_summary().realized_pnl == D(200)
+    assert [lot.lot_id for lot in fifo.lots("AAA")] == ["F-2"]
+    assert replay(named.config, named.ledger()).snapshot() == named.snapshot()

@@ -25,6 +25,7 @@ from qtrader.models import (
     FloatArray,
     HistoryMatrix,
     Intent,
+    Lot,
     Order,
     OrderHelpers,
     OrderRejection,
@@ -160,6 +161,9 @@ class EngineStrategyContext(OrderHelpers):
 
     def position(self, symbol: str) -> Decimal:
         return self._portfolio.position(symbol, self._strategy_id)
+
+    def lots(self, symbol: str) -> tuple[Lot, ...]:
+        return self._portfolio.lots(symbol, self._strategy_id)
 
     @property
     def cash(self) -> Decimal:

@@ -102,6 +102,7 @@ def exit_order(entry: Order, role: Role, quantity: Decimal, order_id: str, at: d
             "stop_loss_price": None,
             "take_profit_price": None,
             "sizing_price": None,
+            "close_lots": (),
             "id": order_id,
             "created_at": at,
             "parent_id": entry.id,

@@ -524,6 +524,7 @@ class SimulatedExecutionService:
                     "timestamp": stamp,
                     "slippage_per_share": slip,
                     "slippage_cost": slip_cost,
+                    "close_lots": order.close_lots,
                 }
             )
         )

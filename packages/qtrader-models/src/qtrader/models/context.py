@@ -14,6 +14,7 @@ raised: the run goes on, and the refusal is in the results.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -116,13 +117,16 @@ class OrderHelpers(ABC):
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
+        close_lots: Sequence[str] = (),
     ) -> None:
         """Buy; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        ``close_lots`` names lots of ``lots(symbol)`` that its fills close first.
         The quantity is rounded toward zero to the lot size (``10.3`` shares: 10)."""
         self._order(
-            Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing
-        )
+            Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing,
+            **_lot_fields(close_lots),
+        )  # fmt: skip
 
     def sell(
         self,
@@ -134,13 +138,16 @@ class OrderHelpers(ABC):
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
+        close_lots: Sequence[str] = (),
     ) -> None:
         """Sell; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        ``close_lots`` names lots of ``lots(symbol)`` that its fills close first.
         The quantity is rounded toward zero to the lot size."""
         self._order(
-            Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing
-        )
+            Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing,
+            **_lot_fields(close_lots),
+        )  # fmt: skip
 
     def order_target_quantity(
         self, symbol: str, target: Quantity, *, limit_price: Price | None = None
@@ -181,11 +188,24 @@ class OrderHelpers(ABC):
         wanted = round_to_lot(self.equity * share / price, self._lot(symbol))
         self._target(symbol, wanted, limit, price)
 
-    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None:
+    def signal(
+        self,
+        symbol: str,
+        direction: SignalDirection,
+        strength: float = 1.0,
+        weight: float | Decimal | None = None,
+    ) -> None:
+        """Ask risk to size a position in ``symbol``; ``weight`` (> 0) is the fraction of
+        equity a target-weight policy holds (``None``: the policy's own weight). A bad
+        value is refused like a bad order (a rejection with its reason)."""
         try:
             self._check_symbol(symbol)
             signal = Signal(
-                strategy_id=self.strategy_id, symbol=symbol, direction=direction, strength=strength
+                strategy_id=self.strategy_id,
+                symbol=symbol,
+                direction=direction,
+                strength=strength,
+                weight=None if weight is None else finite_number("weight", weight),
             )
         except (KeyError, ValueError) as error:
             self._refuse(error, f"signal {direction}", symbol)
@@ -392,6 +412,16 @@ class OrderHelpers(ABC):
     def _ask_replace(self, request: ReplaceRequest) -> None:
         """Record one replace for the venue (a context that sends replaces overrides this)."""
         raise NotImplementedError(f"{type(self).__name__} does not send replaces to a venue")
+
+
+def _lot_fields(close_lots: Sequence[str]) -> dict[str, Any]:
+    """The ``close_lots`` field of an order (nothing when no lot is named): a tuple of the
+    ids; anything but a sequence of strings is left for the request's validation to refuse."""
+    if not close_lots:
+        return {}
+    if isinstance(close_lots, str):  # one id given bare: a lot id, not its characters
+        return {"close_lots": (close_lots,)}
+    return {"close_lots": tuple(close_lots)}
 
 
 def _given(price: Price | None) -> Decimal | None:

@@ -81,6 +81,14 @@ _PRICED_TYPES = {
 }
 
 
+def _check_lot_ids(lot_ids: tuple[str, ...]) -> None:
+    """Lot ids are non-empty and named once."""
+    if any(not lot_id for lot_id in lot_ids):
+        raise ValueError(f"close_lots: a lot id must not be empty, got {list(lot_ids)}")
+    if len(set(lot_ids)) != len(lot_ids):
+        raise ValueError(f"close_lots: a lot is named twice in {list(lot_ids)}")
+
+
 class OrderRequest(FrozenModel):
     """An order a strategy wants, before risk has looked at it and before it has an id.
 
@@ -113,9 +121,16 @@ class OrderRequest(FrozenModel):
     sizing_price: Decimal | None = Field(default=None, gt=0)
     """The price the quantity was sized at (e.g. the last close); a venue with a price
     guard cancels a fill too far from it."""
+    close_lots: tuple[str, ...] = ()
+    """Specific-lot matching: the ids (``Lot.lot_id``, the opening fill's id) of the lots
+    of this strategy and symbol that the order's fills close first, in this order; the
+    rest close in the portfolio's ``lot_matching`` order. Only an order that reduces a
+    position closes lots; a lot no longer open when a fill comes is passed over."""
 
     @model_validator(mode="after")
     def _check_prices(self) -> OrderRequest:
+        if self.close_lots:
+            _check_lot_ids(self.close_lots)
         needs_limit, needs_stop = _PRICED_TYPES[self.type]
         if needs_limit != (self.limit_price is not None):
             raise ValueError(
@@ -235,6 +250,8 @@ class Fill(FrozenModel):
     timestamp: AwareDatetime
     slippage_per_share: Decimal = ZERO
     slippage_cost: Decimal = ZERO
+    close_lots: tuple[str, ...] = ()
+    """The lots the fill's order named to close first (``OrderRequest.close_lots``)."""
 
     @property
     def signed_quantity(self) -> Decimal:

@@ -37,7 +37,7 @@ from qtrader.models.orders import (
     Side,
     TimeInForce,
 )
-from qtrader.models.portfolio import PortfolioState
+from qtrader.models.portfolio import Lot, PortfolioState
 from qtrader.models.signals import Intent, RiskDecision, SignalDirection
 
 BoolArray = npt.NDArray[np.bool_]
@@ -90,6 +90,11 @@ class PortfolioView(Protocol):
 
     def last_price(self, symbol: str) -> Decimal | None:
         """The last mark of ``symbol``, or ``None`` if it was never marked."""
+        ...
+
+    def lots(self, symbol: str, strategy_id: str | None = None) -> tuple[Lot, ...]:
+        """The open lots of ``symbol`` (of one strategy, or of all), oldest first: what an
+        order may name in ``close_lots`` (``Lot.lot_id``). A book without lots gives ``()``."""
         ...
 
     def snapshot(self) -> PortfolioState: ...
@@ -296,6 +301,11 @@ class StrategyContext(Protocol):
         """This strategy's signed quantity in ``symbol``."""
         ...
 
+    def lots(self, symbol: str) -> tuple[Lot, ...]:
+        """This strategy's open lots in ``symbol``, oldest first (``Lot.lot_id`` is what
+        ``sell(..., close_lots=[...])`` names)."""
+        ...
+
     @property
     def cash(self) -> Decimal: ...
 
@@ -314,9 +324,11 @@ class StrategyContext(Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
+        close_lots: Sequence[str] = (),
     ) -> None:
         """Buy; the order type follows from the prices given (none: market). ``trailing``
-        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        ``close_lots`` names lots (``lots(symbol)``) that its fills close first."""
         ...
 
     def sell(
@@ -329,9 +341,11 @@ class StrategyContext(Protocol):
         time_in_force: TimeInForce = TimeInForce.GTC,
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
+        close_lots: Sequence[str] = (),
     ) -> None:
         """Sell; the order type follows from the prices given (none: market). ``trailing``
-        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``)."""
+        makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``).
+        ``close_lots`` names lots (``lots(symbol)``) that its fills close first."""
         ...
 
     def bracket(
@@ -377,7 +391,16 @@ class StrategyContext(Protocol):
         toward zero to the lot size; then as ``order_target_quantity``."""
         ...
 
-    def signal(self, symbol: str, direction: SignalDirection, strength: float = 1.0) -> None: ...
+    def signal(
+        self,
+        symbol: str,
+        direction: SignalDirection,
+        strength: float = 1.0,
+        weight: float | Decimal | None = None,
+    ) -> None:
+        """Ask risk to size a position; ``weight`` (> 0) is the fraction of equity a
+        target-weight policy holds (``Signal.weight``; ``None``: the policy's own)."""
+        ...
 
     def cancel(self, order_id: str) -> None: ...
 

@@ -300,8 +300,9 @@ class LotPortfolioService:
         ``lots`` names (by ``Lot.lot_id``) lots of the fill's strategy and symbol that it
         closes first, in that order (see ``SpecificLotMatcher``); one no longer open (the
         order was decided before another fill closed it) is passed over, but an id that
-        is no lot at all is refused. Without ``lots``, the lots named for the fill's order
-        by ``name_lots``, if any. The rest close in the configured ``lot_matching`` order.
+        is no lot at all is refused. Without ``lots``, the fill's own ``close_lots`` (what
+        its order named), else the lots named for the fill's order by ``name_lots``, if
+        any. The rest close in the configured ``lot_matching`` order.
 
         Everything is checked before anything changes, so a refused fill leaves
         the state untouched (the model normally guarantees these; a fill built
@@ -332,6 +333,8 @@ class LotPortfolioService:
         ):
             _refuse_bad_fill(fill)
         signed = quantity * fill.side.sign
+        if lots is None and fill.close_lots:
+            lots = fill.close_lots
         if lots is None and self._plain:  # no financing, fees or named lots: the usual case
             self._post_fill(timestamp, strategy_id, symbol, signed, price, commission, fill_id)
             return

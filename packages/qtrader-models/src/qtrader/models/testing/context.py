@@ -13,6 +13,7 @@ from qtrader.models.context import OrderHelpers
 from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
 from qtrader.models.order_input import ONE, OrderRejection
 from qtrader.models.orders import Order, OrderRequest, ReplaceRequest
+from qtrader.models.portfolio import Lot
 from qtrader.models.ports import BoolArray, HistoryMatrix
 from qtrader.models.signals import Intent, Signal
 
@@ -48,6 +49,7 @@ class FakeStrategyContext(OrderHelpers):
         self._bars: BarSlice | None = None
         self.cash_balance = cash
         self.positions: dict[str, Decimal] = {}
+        self.open_lots: dict[str, tuple[Lot, ...]] = {}
         self.working: list[Order] = []
         self.orders: list[OrderRequest] = []
         self.signals: list[Signal] = []
@@ -124,6 +126,10 @@ class FakeStrategyContext(OrderHelpers):
 
     def position(self, symbol: str) -> Decimal:
         return self.positions.get(symbol, ZERO)
+
+    def lots(self, symbol: str) -> tuple[Lot, ...]:
+        """Lots set by the test (``open_lots``), else none."""
+        return self.open_lots.get(symbol, ())
 
     @property
     def cash(self) -> Decimal:

@@ -26,7 +26,7 @@ from qtrader.models.orders import (
     OrderUpdate,
     ReplaceRequest,
 )
-from qtrader.models.portfolio import PortfolioState, Position
+from qtrader.models.portfolio import Lot, PortfolioState, Position
 from qtrader.models.ports import BaseStrategy, PortfolioView, StrategyContext
 from qtrader.models.signals import Intent, RiskDecision
 
@@ -104,6 +104,9 @@ class _ReadOnlyView:
     def last_price(self, symbol: str) -> Decimal | None:
         return self._p.last_price(symbol)
 
+    def lots(self, symbol: str, strategy_id: str | None = None) -> tuple[Lot, ...]:
+        return self._p.lots(symbol, strategy_id)
+
     def snapshot(self) -> PortfolioState:
         return self._p.snapshot()
 
@@ -139,6 +142,10 @@ class FakePortfolioService:
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self._prices.get(symbol)
+
+    def lots(self, symbol: str, strategy_id: str | None = None) -> tuple[Lot, ...]:
+        """No lots: a fake book keeps net quantities only."""
+        return ()
 
     def ledger(self) -> tuple[LedgerEntry, ...]:
         """No ledger: a run on this fake has fills but no closed lots (no round trips)."""

@@ -1,0 +1,63 @@
+"""Specific-lot matching end to end: a strategy reads its lots and sells the newest one.
+
+AAA opens at 100, 110, 120, 130 on four sessions. The strategy buys 10 at the first two
+closes (filled at the next opens: 10 @ 110 as F-000001, 10 @ 120 as F-000002), then at the
+third close sells 10 naming its newest lot (filled at 130). Realized (130 - 120) x 10 = 100;
+FIFO would have closed F-000001 for (130 - 110) x 10 = 200.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qtrader.cli.main import app
+
+runner = CliRunner()
+
+STRATEGY = """
+from qtrader.models import BaseStrategy
+
+
+class SellNewest(BaseStrategy):
+    def __init__(self) -> None:
+        self.bars = 0
+
+    def on_bar(self, ctx):
+        self.bars += 1
+        if self.bars <= 2:
+            ctx.buy("AAA", 10)
+        elif self.bars == 3:
+            newest = ctx.lots("AAA")[-1]
+            ctx.sell("AAA", 10, close_lots=[newest.lot_id])
+"""
+
+
+def test_a_strategy_sells_the_lot_it_names(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    rows = [
+        f"{d},{p},{p + 1},{p - 1},{p},1000" for d, p in zip(days, (100, 110, 120, 130), strict=True)
+    ]
+    (data / "AAA.csv").write_text("date,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    (tmp_path / "newest.py").write_text(STRATEGY)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"start: {days[0]}\nend: {days[-1]}\ninitial_cash: 10000\n"
+        "data: {source: csv, path: data, symbols: [AAA]}\n"
+        "strategy: {name: 'newest.py:SellNewest'}\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    ledger = list(csv.DictReader((out / "ledger.csv").read_text().splitlines()))
+    sale = ledger[-1]
+    assert (sale["quantity"], sale["price"]) == ("-10", "130")
+    assert sale["lots_closed"] == "F-000002:10"
+    assert sale["lots_named"] == "F-000002"
+    # cash 10,000 - 1,100 - 1,200 + 1,300 = 9,000; 10 shares of F-000001 left at 130
+    equity = (out / "equity.csv").read_text().splitlines()[-1].split(",")
+    assert equity[1:] == ["9000", "10300"]
