@@ -119,3 +119,37 @@ def test_the_report_draws_the_chosen_symbol_or_the_most_traded_one(tmp_path: Pat
     result = runner.invoke(app, ["backtest", str(unknown), "--output", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "report.symbol" in result.output
+
+
+def test_round_trips_add_up_to_each_flat_books_cash_and_to_the_realized_pnl() -> None:
+    # The multi-strategy example with a per-share commission. For every (strategy, symbol)
+    # flat at the end, its trips' P&L is an independent sum: the cash its fills moved
+    # (sales in, buys out, commissions out). Over all trips, P&L plus commissions is the
+    # realized P&L of the lots they closed.
+    import yaml  # noqa: PLC0415
+
+    from qtrader.analytics import round_trips  # noqa: PLC0415
+    from qtrader.cli import run_backtest  # noqa: PLC0415
+
+    examples = Path(__file__).parents[3] / "examples"
+    config = yaml.safe_load((examples / "multi_strategy.yaml").read_text())
+    config["execution"]["commission"] = {"model": "per_share", "rate": "0.005", "minimum": "1"}
+    run = run_backtest(config, base_dir=examples)
+    result = run.result
+    trips = round_trips(result.ledger)
+    assert len(trips) > 50
+    last = {(e.strategy_id, e.symbol): e.position_after for e in result.ledger}
+    flat = {key for key, after in last.items() if after == 0}
+    assert flat
+    assert len(flat) < len(last)  # both kinds exist in this run
+    for key in flat:
+        cash = sum(f.cash_flow for f in result.fills if (f.strategy_id, f.symbol) == key)
+        assert sum(t.pnl for t in trips if (t.strategy_id, t.symbol) == key) == cash
+    closed = [
+        lot
+        for entry in result.ledger
+        if (entry.strategy_id, entry.symbol) in flat
+        for lot in entry.lots_closed
+    ]
+    flat_trips = [t for t in trips if (t.strategy_id, t.symbol) in flat]
+    assert sum(t.pnl + t.commission for t in flat_trips) == sum(lot.realized_pnl for lot in closed)
