@@ -153,3 +153,55 @@ def test_round_trips_add_up_to_each_flat_books_cash_and_to_the_realized_pnl() ->
     ]
     flat_trips = [t for t in trips if (t.strategy_id, t.symbol) in flat]
     assert sum(t.pnl + t.commission for t in flat_trips) == sum(lot.realized_pnl for lot in closed)
+
+
+def test_on_a_split_adjusted_feed_the_benchmark_takes_its_dividends_only(tmp_path: Path) -> None:
+    # The same closes read as split-adjusted, with the dividend alone in the actions file:
+    # the 01-06 fall of BBB is a real return now (51.5 / 102 - 1), the dividend still counts.
+    config = write_project(tmp_path)
+    (tmp_path / "actions.csv").write_text("date,symbol,type,value\n2021-01-08,BBB,dividend,0.5\n")
+    config.write_text(
+        config.read_text().replace("actions: actions.csv", "actions: actions.csv, "
+                                   "price_adjustment: split_adjusted")
+    )  # fmt: skip
+    backtest(config, tmp_path / "out")
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    b = [0.02, 51.5 / 102 - 1, 52 / 51.5 - 1, 53.02 / 52 - 1, 53 / 52.52 - 1]
+    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + np.array(b)) - 1, rel=1e-12)
+
+
+def test_a_benchmark_without_bars_in_the_window_is_a_config_error(tmp_path: Path) -> None:
+    config = write_project(tmp_path)
+    lines = (tmp_path / "data" / "BBB.csv").read_text().splitlines()
+    (tmp_path / "data" / "BBB.csv").write_text(
+        "\n".join([lines[0], lines[1].replace("2021-01-04", "2020-12-31")]) + "\n"
+    )
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "benchmark: no bars of 'BBB' between 2021-01-04 and 2021-01-11" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("equity.csv", "timestamp,cash,equity\n2021-01-04T16:00:00-05:00,1,x\n",
+         "equity.csv line 2: equity 'x' is not a number"),
+        ("equity.csv", "timestamp,cash,equity\nmonday,1,1\n",
+         "equity.csv line 2: 'monday' is not an ISO timestamp"),
+        ("ledger.csv", "sequence,type,cash_flow\n1,gift,5\n",
+         "ledger.csv line 2: unknown entry type 'gift'"),
+        ("trades.csv", None, "trades.csv: cannot read it"),
+    ],
+)  # fmt: skip
+def test_report_names_the_file_and_line_it_cannot_read(
+    tmp_path: Path, name: str, text: str | None, expected: str
+) -> None:
+    out = tmp_path / "out"
+    backtest(write_project(tmp_path), out)
+    if text is None:
+        (out / name).unlink()
+    else:
+        (out / name).write_text(text)
+    result = runner.invoke(app, ["report", str(out)])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.split())

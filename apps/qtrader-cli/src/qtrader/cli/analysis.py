@@ -54,9 +54,7 @@ def market_series(
     factors: dict[date, tuple[float, float]] = {}  # session -> (split ratio, dividend)
     prices: list[PricePoint] = []
     try:
-        for bars in data.stream(request):
-            if bars.warmup:
-                continue
+        for bars in data.stream(request):  # no warmup asked: every slice is in the window
             day = bars.timestamp.date()
             bench = config.benchmark
             if bench is not None:
