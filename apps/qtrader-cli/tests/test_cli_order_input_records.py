@@ -208,11 +208,12 @@ def test_refused_orders_are_in_orders_csv_and_order_updates_csv() -> None:
     orders = tables["orders.csv"].splitlines()
     assert orders == [
         "created_at,order_id,strategy_id,symbol,side,quantity,type,limit_price,stop_price,"
-        "time_in_force,tag",
-        f"{D1},FAKE-1,s1,AAA,buy,5,market,,,gtc,",
-        f"{D1},R-000001,s1,ZZZ,buy,1,market,,,gtc,",
-        f"{D1},R-000002,s1,AAA,buy,-5,market,,,gtc,",
-        f"{D1},R-000003,s1,AAA,sell,1,limit,NaN,,gtc,",
+        "time_in_force,tag,trail_amount,trail_percent,expire_at,stop_loss_price,"
+        "take_profit_price,close_lots,parent_id",
+        f"{D1},FAKE-1,s1,AAA,buy,5,market,,,gtc,,,,,,,,",
+        f"{D1},R-000001,s1,ZZZ,buy,1,market,,,gtc,,,,,,,,",
+        f"{D1},R-000002,s1,AAA,buy,-5,market,,,gtc,,,,,,,,",
+        f"{D1},R-000003,s1,AAA,sell,1,limit,NaN,,gtc,,,,,,,,",
     ]
     updates = tables["order_updates.csv"].splitlines()
     assert updates[0] == "timestamp,order_id,status,reason"

@@ -4,6 +4,7 @@ in one step, atomic writes, the umask."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -242,3 +243,29 @@ def test_result_files_respect_the_umask_and_a_str_path_is_accepted(tmp_path: Pat
     assert (tmp_path / "single.txt").stat().st_mode & 0o777 == 0o640
     run(tmp_path, folder="as_str", as_str=True)
     assert (tmp_path / "as_str" / "metrics.json").is_file()
+
+
+def test_orders_csv_shows_trailing_gtd_bracket_lots_and_parent_columns() -> None:
+    from qtrader.analytics import result_tables  # noqa: PLC0415
+    from qtrader.models import Order, OrderType, TimeInForce  # noqa: PLC0415
+
+    common = {"strategy_id": "s1", "symbol": "AAA", "created_at": DAY1}
+    orders = (
+        Order(id="O1", side=Side.BUY, quantity=D(10), type=OrderType.LIMIT,
+              limit_price=D(10), stop_loss_price=D(9), take_profit_price=D(12), **common),
+        Order(id="O2", side=Side.SELL, quantity=D(10), type=OrderType.TRAILING_STOP,
+              trail_percent=D(2), time_in_force=TimeInForce.GTD, expire_at=DAY2,
+              close_lots=("F1",), **common),
+        Order(id="O3", side=Side.SELL, quantity=D(10), type=OrderType.STOP, stop_price=D(9),
+              parent_id="O1", **common),
+    )  # fmt: skip
+    lines = result_tables(replace(result(), orders=orders))["orders.csv"].splitlines()
+    assert lines[0].split(",")[11:] == [
+        "trail_amount", "trail_percent", "expire_at", "stop_loss_price", "take_profit_price",
+        "close_lots", "parent_id",
+    ]  # fmt: skip
+    assert [line.split(",")[11:] for line in lines[1:]] == [
+        ["", "", "", "9", "12", "", ""],
+        ["", "2", "2024-07-02T16:00:00-04:00", "", "", "F1", ""],
+        ["", "", "", "", "", "", "O1"],
+    ]

@@ -334,6 +334,15 @@ ORDER_COLUMNS = (
     ("time_in_force", "time_in_force"),
     ("tag", "tag"),
 )
+# Columns only some orders have (a refused request has none of them): empty when absent.
+ORDER_EXTRA_COLUMNS = (
+    "trail_amount",
+    "trail_percent",
+    "expire_at",
+    "stop_loss_price",
+    "take_profit_price",
+    "parent_id",
+)
 UPDATE_COLUMNS = tuple((name, name) for name in ("timestamp", "order_id", "status", "reason"))
 TRADE_COLUMNS = tuple(
     (name, name)
@@ -409,7 +418,7 @@ def _tables(result: BacktestResult, trades: Sequence[RoundTrip]) -> dict[str, st
     )
     return {
         "fills.csv": _table(result.fills, FILL_COLUMNS, stamps),
-        "orders.csv": _table(_order_rows(result), ORDER_COLUMNS, stamps),
+        "orders.csv": _orders_table(_order_rows(result), stamps),
         "order_updates.csv": _table(result.order_updates, UPDATE_COLUMNS, stamps),
         "trades.csv": _table(trades, TRADE_COLUMNS, stamps),
         "ledger.csv": _ledger_table(result.ledger, stamps),
@@ -439,6 +448,21 @@ def _tables(result: BacktestResult, trades: Sequence[RoundTrip]) -> dict[str, st
             stamps,
         ),
     }
+
+
+def _orders_table(rows: Sequence[object], stamps: _Stamps) -> str:
+    """``orders.csv``: the order columns, then a trailing stop's distance, a GTD order's
+    expiry, a bracket's exit prices, the lots it names (``;``-separated) and, for an exit
+    the venue placed, its entry's id."""
+    headers = [header for header, _ in ORDER_COLUMNS]
+    columns = _values(rows, *(attribute for _, attribute in ORDER_COLUMNS))
+    extras = [[getattr(row, name, None) for row in rows] for name in ORDER_EXTRA_COLUMNS]
+    lots = [";".join(getattr(row, "close_lots", ())) for row in rows]
+    return _csv(
+        (*headers, *ORDER_EXTRA_COLUMNS[:-1], "close_lots", ORDER_EXTRA_COLUMNS[-1]),
+        (*columns, *extras[:-1], lots, extras[-1]),
+        stamps,
+    )
 
 
 def _order_rows(result: BacktestResult) -> Sequence[object]:
