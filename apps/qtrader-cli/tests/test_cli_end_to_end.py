@@ -120,9 +120,9 @@ def test_without_output_nothing_is_written(tiny: Path) -> None:
 
 def test_order_updates_show_every_state_of_every_order(tiny: Path) -> None:
     # The hand-worked run: the buy decided 01-10 is accepted and filled at the 01-11 open,
-    # the sell decided 01-15 likewise on 01-16. The venue reports an acceptance with the
-    # order's next bars: the buy decided on the last bar (01-18) is in orders.csv but its
-    # acceptance is never reported (there is no next bar).
+    # the sell decided 01-15 likewise on 01-16. The buy decided on the last bar (01-18)
+    # never fills, but it is accepted and reported so (before issue 7's gap was closed its
+    # acceptance went out with the next bar, of which there is none).
     out = tiny / "out"
     backtest(tiny / "config.yaml", out)
     rows = [line.split(",") for line in (out / "order_updates.csv").read_text().splitlines()]
@@ -132,6 +132,7 @@ def test_order_updates_show_every_state_of_every_order(tiny: Path) -> None:
         ("2024-01-11", "O-000001", "filled"),
         ("2024-01-15", "O-000002", "accepted"),
         ("2024-01-16", "O-000002", "filled"),
+        ("2024-01-18", "O-000003", "accepted"),
     ]
 
 

@@ -38,6 +38,7 @@ from qtrader.models import (
     ExecutionService,
     Fill,
     Intent,
+    PendingUpdates,
     PortfolioService,
     PriceAdjustment,
     QTraderError,
@@ -226,6 +227,8 @@ class BacktestEngine:
             except Exception as exc:
                 raise StrategyError(sid, strategy, "on_end", None, exc) from exc
             self._record_rejections(sid, last.timestamp)
+        if isinstance(self._execution, PendingUpdates):  # e.g. the last bar's acceptances
+            self._recorder.updates(self._execution.drain_updates())
         return self._recorder.result(
             self._portfolio.snapshot(), self._execution.open_orders(), self._portfolio.ledger()
         )

@@ -247,6 +247,12 @@ class SimulatedExecutionService:
 
     # -- matching ----------------------------------------------------------
 
+    def drain_updates(self) -> tuple[OrderUpdate, ...]:
+        """The updates that would go out with the next bars (``PendingUpdates``): at the
+        end of a run, the acceptances of the orders submitted on the last bar."""
+        pending, self._pending = self._pending, []
+        return tuple(pending)
+
     def process(self, bars: BarSlice) -> ExecutionReport:
         """Match working orders against the bars of one timestamp."""
         if self._last_processed is not None and bars.timestamp <= self._last_processed:

@@ -188,6 +188,17 @@ class BarObserver(Protocol):
         ...
 
 
+@runtime_checkable
+class PendingUpdates(Protocol):
+    """Optional for an execution service that reports some updates with the next bars
+    (acceptances): at the end of a run, the engine takes what is still unreported, so
+    that an order decided on the last bar is reported accepted like any other."""
+
+    def drain_updates(self) -> tuple[OrderUpdate, ...]:
+        """The updates not reported yet, in order; each is reported once."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class HistoryMatrix:
     """The last ``n`` values of one field for every symbol of the universe, up to and
