@@ -340,3 +340,26 @@ def test_every_few_bars_the_run_frees_cycles_and_freezes_what_survived() -> None
     assert cycles[0]() is None
     assert frozen[SETTLE_EVERY] > frozen[0]  # bar SETTLE_EVERY + 1, after the settlement
     assert gc.get_freeze_count() == 0
+
+
+def test_the_engine_takes_what_the_venue_has_not_reported_at_the_end() -> None:
+    from qtrader.models import OrderStatus, OrderUpdate  # noqa: PLC0415
+
+    class Venue(FakeExecutionService):
+        def drain_updates(self) -> tuple[OrderUpdate, ...]:
+            return (
+                OrderUpdate(
+                    order_id="late", status=OrderStatus.ACCEPTED, timestamp=ny_close(DAYS[-1])
+                ),
+            )
+
+    slices = daily_slices(DAYS, {"AAA": [(10.0, 10.0)] * len(DAYS)})
+    engine = BacktestEngine(
+        EngineConfig(start=DAYS[0], end=DAYS[-1], symbols=("AAA",)),
+        data=FakeDataService(slices),
+        portfolio=FakePortfolioService(Decimal(1000)),
+        execution=Venue(),
+        risk=FakeRiskService(),
+        strategies={"s1": ScriptedStrategy(buy_once)},
+    )
+    assert engine.run().order_updates[-1].order_id == "late"

@@ -195,3 +195,18 @@ def test_every_part_of_a_fill_carries_the_lots_its_order_names() -> None:
     svc.submit(request("10"), at=ny_close(DAYS[4]))
     (plain,) = svc.process(bar(DAYS[5], 10, 10, 10, 10, 1000)).fills
     assert plain.close_lots == ()
+
+
+def test_the_acceptance_of_an_order_without_a_next_bar_is_drained_once() -> None:
+    svc = service(lifecycle_updates=True)
+    placed = svc.submit(request("10"), at=ny_close(DAYS[0]))
+    (accepted,) = svc.drain_updates()
+    assert (accepted.order_id, accepted.status, accepted.timestamp) == (
+        placed.id,
+        OrderStatus.ACCEPTED,
+        ny_close(DAYS[0]),
+    )
+    assert svc.drain_updates() == ()
+    # drained, it does not go out again with the next bars
+    report = svc.process(bar(DAYS[1], 10, 10, 10, 10, 1000))
+    assert OrderStatus.ACCEPTED not in {u.status for u in report.updates}
