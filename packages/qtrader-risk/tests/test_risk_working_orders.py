@@ -99,3 +99,22 @@ def test_a_working_market_order_without_any_price_is_an_error(
 ) -> None:
     with pytest.raises(RiskError, match=r"working order W1 \(AAPL\) has no usable price"):
         decide(RiskConfig(), [], book("1"), {}, [working(Side.BUY, 1)])
+
+
+def test_the_two_exits_of_a_bracket_count_once(book: Callable[..., PortfolioView]) -> None:
+    # long 100; a bracket's exits of 60 each (a stop and a limit, one cancels the other):
+    # at most 60 are sold by them, so a sell of 30 leaves 10 long and passes with shorting
+    # off. Counting both exits (120) would see 30 more as a short of 50.
+    view = book("0", [("s1", "AAPL", 100, "10")])
+    exits = [
+        working(Side.SELL, 60, 1, type=OrderType.STOP, stop_price=D(9), parent_id="E1"),
+        working(Side.SELL, 60, 2, type=OrderType.LIMIT, limit_price=D(12), parent_id="E1"),
+    ]
+    config = RiskConfig(allow_short=False)
+    [d] = decide(config, [new(Side.SELL, 30)], view, {"AAPL": "10"}, exits)
+    assert d.approved, d.reason
+    [more] = decide(config, [new(Side.SELL, 50)], view, {"AAPL": "10"}, exits)
+    assert not more.approved  # 100 - 60 - 50 = -10: a short
+    # a lone take-profit (its stop was cancelled) still counts
+    [lone] = decide(config, [new(Side.SELL, 50)], view, {"AAPL": "10"}, exits[1:])
+    assert not lone.approved

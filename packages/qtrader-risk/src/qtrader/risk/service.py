@@ -13,6 +13,7 @@ from qtrader.models import (
     Intent,
     Order,
     OrderRequest,
+    OrderType,
     PortfolioView,
     RiskDecision,
     Side,
@@ -124,7 +125,7 @@ class PreTradeRiskService:
             self._equity.update(at, batch.equity)
         if self._market is not None:
             self._market.begin(at)
-        for working in open_orders:
+        for working in _one_leg_per_pair(open_orders):
             # Still working at the venue: its cash and shares are spoken for. A resting
             # buy is valued like a new one (its limit, or the last close).
             price = prices.get(working.symbol)
@@ -361,3 +362,17 @@ def _no_price(order: Order) -> Decimal:
         f"working order {order.id} ({order.symbol}) has no usable price to value it; "
         "pass the last close of every symbol with working orders"
     )
+
+
+def _one_leg_per_pair(open_orders: Sequence[Order]) -> Sequence[Order]:
+    """The working orders that can all fill: of the two exits of one bracket (one cancels
+    the other, so only one of them trades), the take-profit is left out when its
+    stop-loss is working too; counting both would sell (or buy back) the position twice."""
+    stops = {
+        o.parent_id
+        for o in open_orders
+        if o.parent_id is not None and o.type is not OrderType.LIMIT
+    }
+    if not stops:
+        return open_orders
+    return [o for o in open_orders if not (o.parent_id in stops and o.type is OrderType.LIMIT)]
