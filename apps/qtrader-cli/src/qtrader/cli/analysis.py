@@ -121,20 +121,29 @@ class Analysis:
     trades: tuple[RoundTrip, ...]
     metrics: dict[str, float | int | None]
     report: str
+    """``report.html``; empty when it was not asked for."""
 
 
 def analyse(
-    config: BacktestConfig, result: BacktestResult, data: DataService, models: Mapping[str, str]
+    config: BacktestConfig,
+    result: BacktestResult,
+    data: DataService,
+    models: Mapping[str, str],
+    report: bool = True,
 ) -> Analysis:
-    """Round trips, metrics (with the benchmark, when set) and the report of a run."""
+    """Round trips, metrics (with the benchmark, when set) and, with ``report``, the report
+    of a run (a run that writes no files, such as most runs of a sweep, skips the report
+    and the pass over the report symbol's prices)."""
     trades = round_trips(result.ledger)
-    symbol = report_symbol(config, result.fills)
+    symbol = report_symbol(config, result.fills) if report else None
     series = market_series(config, data, symbol)
     metrics = compute_metrics(result, trades, series.benchmark)
+    if not report:
+        return Analysis(trades, metrics, "")
     fills = [f for f in result.fills if f.symbol == symbol]
     marks = [TradeMark(f.timestamp, f.side.value, float(f.quantity), float(f.price)) for f in fills]
-    report = _render(config, result.equity, metrics, trades, models, symbol, series, marks)
-    return Analysis(trades, metrics, report)
+    page = _render(config, result.equity, metrics, trades, models, symbol, series, marks)
+    return Analysis(trades, metrics, page)
 
 
 def _render(

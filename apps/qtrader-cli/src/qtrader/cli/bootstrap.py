@@ -338,7 +338,8 @@ def run_backtest(
         result = backtest.engine.run(progress)
     anomalies = backtest.data.anomalies
     execution = execution_config(config).describe()
-    analysis = analyse(config, result, backtest.data, models_used(config, base_dir, backtest.data))
+    models = models_used(config, base_dir, backtest.data)
+    analysis = analyse(config, result, backtest.data, models, report=output is not None)
     if output is None:
         return RunOutcome(result, analysis.metrics, anomalies, execution)
     extra = {
