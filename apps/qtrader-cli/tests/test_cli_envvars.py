@@ -123,6 +123,7 @@ def write_env_config(tiny: Path) -> Path:
         'strategy:\n  name: remote.py:Remote\n  params: {token: "${SCHWAB_APP_SECRET}", '
         'label: "cost $${X}"}',
     )
+    text += "risk: {max_position_pct: '${MAX_POSITION:-0.9}'}\n"
     config.write_text(text)
     return config
 
@@ -150,6 +151,11 @@ def test_environment_values_are_used_but_never_written(
     assert SECRET not in written
     assert str(elsewhere) not in written
     assert SECRET not in result.output
+    for path in out.iterdir():  # no result file holds a value, the report included
+        text = path.read_text()
+        assert SECRET not in text, path.name
+        assert str(elsewhere) not in text, path.name
+    assert "max_position_pct=${MAX_POSITION:-0.9}" in (out / "report.html").read_text()
 
 
 def test_an_unset_variable_names_the_key(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -368,7 +368,9 @@ def _check_analysis_symbols(config: BacktestConfig, data: HistoricalDataService)
 def models_used(
     config: BacktestConfig, base_dir: Path, data: HistoricalDataService
 ) -> dict[str, str]:
-    """The models a run used, as the report lists them."""
+    """The models a run used, as the report lists them. A value that came from a
+    ``${VAR}`` reference is shown as written, never its value (the report is a result
+    file: no secret may reach it)."""
     portfolio = _validated(
         "portfolio",
         lambda: PortfolioConfig.model_validate(
@@ -376,12 +378,12 @@ def models_used(
         ),
         config.as_written,
     )
+    policy = restore_as_written({"risk": risk_policy(config, base_dir)}, config.as_written)["risk"]
     return {
         "fills and costs": execution_config(config).describe(),
         "lot matching": portfolio.lot_matching,
         "prices": f"{config.data.source} data, {data.price_adjustment.value}",
-        "risk": ", ".join(f"{k}={v}" for k, v in sorted(risk_policy(config, base_dir).items()))
-        or "defaults",
+        "risk": ", ".join(f"{k}={v}" for k, v in sorted(policy.items())) or "defaults",
     }
 
 
