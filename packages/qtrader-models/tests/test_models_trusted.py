@@ -80,3 +80,16 @@ def test_a_model_with_private_state_cannot_be_built_trusted() -> None:
     assert WithPrivate(x=1).x == 1
     with pytest.raises(TypeError, match="WithPrivate has post-init or private state"):
         WithPrivate.trusted({"x": 1})
+
+
+def test_instances_share_the_set_of_fields_given_and_a_copy_never_changes_it() -> None:
+    # One set per layout of given fields, not one per instance (memory); model_copy with
+    # an update copies it first, so no other instance sees the update's fields.
+    given = {"symbol": "AAA", "strategy_id": "s1", "quantity": Decimal(5), "side": Side.SELL}
+    first, second = OrderRequest.trusted(dict(given)), OrderRequest.trusted(dict(given))
+    assert first.model_fields_set is second.model_fields_set
+    changed = first.model_copy(update={"tag": "x"})
+    assert changed.model_fields_set == {*given, "tag"}
+    assert first.model_fields_set == second.model_fields_set == set(given)
+    assert changed.model_dump(exclude_unset=True)["tag"] == "x"
+    assert "tag" not in second.model_dump(exclude_unset=True)
