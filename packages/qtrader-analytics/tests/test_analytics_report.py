@@ -4,7 +4,9 @@ determinism."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ EQUITY = [(at(2024, 1, 2), 100.0), (at(2024, 1, 31), 100.0), (at(2024, 2, 29), 1
           (at(2024, 3, 29), 99.0), (at(2025, 1, 2), 108.9)]  # fmt: skip
 
 
-def data(**changes: object) -> ReportData:
+def data(**changes: Any) -> ReportData:
     base = ReportData(
         title="SMA <script>alert(1)</script>",
         equity=EQUITY,
@@ -35,7 +37,7 @@ def data(**changes: object) -> ReportData:
             TradeMark(at(2025, 1, 2), "buy", 5, 10.89),
         ],
     )
-    return ReportData(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
 def test_monthly_returns_by_hand() -> None:
@@ -105,3 +107,46 @@ def test_a_long_curve_is_thinned_keeping_its_extremes() -> None:
     assert (5000.0, 1.0) in thinned
     assert thinned == sorted(thinned)  # in order
     assert thin(xy[:10]) == xy[:10]
+
+
+def date_labels(page: str, section: str) -> list[str]:
+    match = re.search(rf'<section id="{section}">(.*?)</section>', page)
+    assert match is not None
+    return re.findall(r">(\d{4}-\d{2}-\d{2})</text>", match.group(1))
+
+
+def test_date_ticks_are_spread_over_the_rows_and_never_stacked() -> None:
+    page = render_report(data())
+    # 5 rows, 5 ticks: each row's own date, first to last
+    assert date_labels(page, "equity") == [
+        "2024-01-02", "2024-01-31", "2024-02-29", "2024-03-29", "2025-01-02"
+    ]  # fmt: skip
+    single = render_report(data(equity=[(at(2024, 1, 2), 100.0)]))
+    assert date_labels(single, "equity") == ["2024-01-02"]
+    assert date_labels(single, "drawdown") == ["2024-01-02"]
+    three = render_report(data(equity=EQUITY[:3]))
+    assert date_labels(three, "equity") == ["2024-01-02", "2024-01-31", "2024-02-29"]
+
+
+def test_values_that_are_not_finite_are_left_out_of_the_drawings() -> None:
+    nan, inf = float("nan"), float("inf")
+    kept_prices = [PricePoint(at(2024, 1, 2), 10.0), PricePoint(at(2024, 1, 3), 10.5)]
+    kept_trades = [TradeMark(at(2024, 1, 2), "buy", 1, 10.0)]
+    page = render_report(
+        data(
+            equity=[*EQUITY[:2], (at(2024, 2, 1), nan), (at(2024, 2, 2), inf), *EQUITY[2:]],
+            prices=[*kept_prices, PricePoint(at(2024, 1, 4), nan)],
+            trades=[*kept_trades, TradeMark(at(2024, 1, 3), "sell", 1, inf)],
+            strategy_pnl={"good": 10.0, "broken": nan},
+        )
+    )
+    # every coordinate of every drawing is a number (the broken strategy's label says "nan")
+    coordinates = re.findall(r' (?:d|x|y|x1|y1|x2|y2|width|height)="([^"]*)"', page)
+    assert coordinates
+    assert not [c for c in coordinates if "nan" in c or "inf" in c]
+    assert page.count('class="buy"') == 1
+    assert page.count('class="sell"') == 0
+    # the broken strategy's bar: a 1px stub at the middle (100 + 770 / 2), second row (15 + 26 + 4)
+    assert '<rect class="bar neg" x="485.00" y="45.00" width="1.00"' in page
+    clean = data(prices=kept_prices, trades=kept_trades, strategy_pnl={"good": 10.0, "broken": nan})
+    assert page == render_report(clean)

@@ -14,13 +14,15 @@ more than ``MAX_POINTS`` points is thinned by keeping the lowest and the highest
 each of ``MAX_POINTS / 2`` buckets, so extremes (the drawdown's trough) stay visible and a
 20-year intraday curve stays a small file. Tick labels are the local dates of the data
 points nearest to the ticks, so a report rebuilt from result files, whose timestamps carry
-fixed offsets, is byte-identical to the one written by the run.
+fixed offsets, is byte-identical to the one written by the run. Rows and fills whose value
+is not a finite number (NaN, infinity) are left out of the drawings, which SVG could not draw.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html import escape
 
@@ -135,7 +137,8 @@ def _path(frame: _Frame, points: Sequence[tuple[float, float]]) -> str:
 def _axes(
     frame: _Frame, stamps: Sequence[tuple[float, datetime]], y_label: str, percent: bool = False
 ) -> str:
-    """Axis lines, ``TICKS`` value ticks and date ticks (each the nearest point's date)."""
+    """Axis lines, ``TICKS`` value ticks and date ticks (each the nearest point's date;
+    ``stamps`` has at least one point: the charts without rows draw no axes)."""
     bottom = frame.height - BOTTOM
     parts = [
         f'<line class="axis" x1="{LEFT:.2f}" y1="{TOP:.2f}" x2="{LEFT:.2f}" y2="{bottom:.2f}"/>',
@@ -149,14 +152,15 @@ def _axes(
             f'<text class="tick" x="{LEFT - 6:.2f}" y="{frame.y(value) + 4:.2f}" '
             f'text-anchor="end">{text}</text>'
         )
-    if stamps:
-        for i in range(TICKS):
-            x, stamp = stamps[round(i * (len(stamps) - 1) / (TICKS - 1))]
-            anchor = "start" if i == 0 else "end" if i == TICKS - 1 else "middle"
-            parts.append(
-                f'<text class="tick" x="{frame.x(x):.2f}" y="{bottom + 18:.2f}" '
-                f'text-anchor="{anchor}">{stamp.date().isoformat()}</text>'
-            )
+    # one label per distinct point: a single row gets one date, not five on top of another
+    picks = sorted({round(i * (len(stamps) - 1) / (TICKS - 1)) for i in range(TICKS)})
+    for i, pick in enumerate(picks):
+        x, stamp = stamps[pick]
+        anchor = "start" if i == 0 else "end" if i == len(picks) - 1 else "middle"
+        parts.append(
+            f'<text class="tick" x="{frame.x(x):.2f}" y="{bottom + 18:.2f}" '
+            f'text-anchor="{anchor}">{stamp.date().isoformat()}</text>'
+        )
     parts.append(f"<title>{escape(y_label)}</title>")
     return "".join(parts)
 
@@ -255,7 +259,7 @@ def _strategy_bars(pnl: Mapping[str, float]) -> str:
         return '<p class="empty">no strategies</p>'
     row = 26.0
     height = TOP + row * len(pnl) + BOTTOM
-    biggest = max(abs(v) for v in pnl.values()) or 1.0
+    biggest = max((abs(v) for v in pnl.values() if math.isfinite(v)), default=0.0) or 1.0
     # strategy names left of LEFT; room for the value labels on both sides of the bars
     half = (WIDTH - LEFT - RIGHT) / 2 - 90.0
     middle = LEFT + (WIDTH - LEFT - RIGHT) / 2
@@ -265,7 +269,7 @@ def _strategy_bars(pnl: Mapping[str, float]) -> str:
     ]
     for i, (sid, value) in enumerate(pnl.items()):
         y = TOP + i * row
-        size = abs(value) / biggest * half
+        size = abs(value) / biggest * half if math.isfinite(value) else 0.0
         x = middle if value >= 0 else middle - size
         css = "bar pos" if value >= 0 else "bar neg"
         parts.append(
@@ -318,14 +322,21 @@ th{background:#f2f2f2}
 def render_report(data: ReportData) -> str:
     """The whole HTML document of ``data`` (see the module's docstring)."""
     metrics = sorted(data.metrics.items())
+    equity = [(stamp, value) for stamp, value in data.equity if math.isfinite(value)]
+    drawn = replace(
+        data,
+        equity=equity,
+        prices=[p for p in data.prices if math.isfinite(p.close)],
+        trades=[t for t in data.trades if math.isfinite(t.price)],
+    )
     sections = [
-        ("equity", "Equity", _line_chart(data.equity, "equity", "line")),
-        ("drawdown", "Drawdown", _line_chart(_drawdown(data.equity), "% below peak", "area", True)),
-        ("monthly", "Monthly returns", _monthly_table(data.equity)),
+        ("equity", "Equity", _line_chart(equity, "equity", "line")),
+        ("drawdown", "Drawdown", _line_chart(_drawdown(equity), "% below peak", "area", True)),
+        ("monthly", "Monthly returns", _monthly_table(equity)),
         (
             "price",
             "Trades on " + (escape(data.symbol) if data.symbol else "price"),
-            _price_chart(data),
+            _price_chart(drawn),
         ),
         ("strategies", "P&amp;L per strategy (round trips)", _strategy_bars(data.strategy_pnl)),
         ("metrics", "Metrics", _table([(k, format_metric(k, v)) for k, v in metrics], "metrics")),
