@@ -90,6 +90,29 @@ def test_ledger_of_a_small_history_by_hand() -> None:
     assert (p.position("AAA", "s1"), p.position("AAA", "s2")) == (D(91), D(-125))
 
 
+def test_a_drained_ledger_is_handed_over_once_and_its_numbers_go_on() -> None:
+    whole = history(PortfolioConfig(initial_cash=D(10000))).ledger()
+    p = LotPortfolioService(PortfolioConfig(initial_cash=D(10000)))
+    p.apply_fill(fill(1, Side.BUY, 101, "30", "1", day=0))
+    p.apply_fill(fill(2, Side.BUY, 50, "32", "1", day=1, strategy="s2"))
+    first = p.drain_ledger()
+    assert [e.sequence for e in first] == [1, 2]
+    assert p.ledger() == ()
+    assert p.drain_ledger() == ()
+    p.mark(BarSlice.from_bars([make_bar("AAA", DAY0 + timedelta(days=1), 31.5)]))
+    ex = ny_close(DAY0 + timedelta(days=2))
+    p.apply_action(Split(symbol="AAA", ex_date=ex.date(), ratio=D("1.5")), ex)
+    p.apply_action(CashDividend(symbol="AAA", ex_date=ex.date(), amount=D("0.10")), ex)
+    p.apply_fill(fill(3, Side.SELL, 60, "22", "1", day=2))
+    second = p.drain_ledger()
+    p.apply_fill(fill(4, Side.SELL, 200, "22.5", "2", day=3, strategy="s2"))
+    rest = p.ledger()
+    # the parts are the whole ledger of the same history, numbers and all
+    assert (*first, *second, *rest) == whole
+    assert [e.sequence for e in rest] == [9]
+    assert p.cash == D("11218.10")  # as in the history kept whole
+
+
 @pytest.mark.parametrize("method", ["fifo", "lifo", "highest_cost"])
 def test_replay_rebuilds_the_state_exactly(method: LotMatching) -> None:
     config = PortfolioConfig(initial_cash=D(10000), lot_matching=method)

@@ -10,6 +10,7 @@ from qtrader.models import OrderRequest, PortfolioView, RiskDecision, Side, Sign
 from qtrader.models.testing import ny_close
 from qtrader.risk import (
     DecisionSummary,
+    DecisionTally,
     PreTradeRiskService,
     RiskConfig,
     reason_kind,
@@ -55,6 +56,11 @@ def test_counts_and_top_reasons(book: Book) -> None:
         "no usable price (1)"
     )
     assert summary.top(1) == (("allow_margin", 3),)
+    # counted a part at a time (a streamed run): the same summary
+    tally = DecisionTally()
+    for part in (decisions[:3], decisions[3:4], (), decisions[4:]):
+        tally.add(part)
+    assert tally.summary() == summary
 
 
 def test_all_rejected_says_so() -> None:

@@ -38,10 +38,12 @@ from qtrader.models import (
     ExecutionService,
     Fill,
     Intent,
+    LedgerDrain,
     PendingUpdates,
     PortfolioService,
     PriceAdjustment,
     QTraderError,
+    RecordSink,
     RiskService,
     Split,
     Strategy,
@@ -158,7 +160,12 @@ class BacktestEngine:
         execution: ExecutionService,
         risk: RiskService,
         strategies: Mapping[str, Strategy],
+        sink: RecordSink | None = None,
+        records_per_batch: int = 8192,
     ) -> None:
+        """``sink``: where the records go as the run goes (see ``RecordSink``), about
+        ``records_per_batch`` at a time, cut between two bar slices; without it they are
+        kept to the end and returned in the ``BacktestResult``."""
         if not strategies:
             raise EngineError("at least one strategy is needed")
         self._config = config
@@ -191,7 +198,17 @@ class BacktestEngine:
             )
             for sid in self._strategies
         }
-        self._recorder = ResultRecorder()
+        self._recorder = ResultRecorder(sink)
+        self._streaming = sink is not None
+        if records_per_batch < 1:
+            raise EngineError(f"records_per_batch must be at least 1, got {records_per_batch}")
+        self._records_per_batch = records_per_batch
+        # A portfolio that hands its ledger over keeps no entry to the end either.
+        self._drain_ledger = (
+            portfolio.drain_ledger
+            if sink is not None and isinstance(portfolio, LedgerDrain)
+            else None
+        )
         self._started = False
 
     def run(self, progress: Progress | None = None) -> BacktestResult:
@@ -210,6 +227,8 @@ class BacktestEngine:
             for count, bars in enumerate(self._data.stream(request), start=1):
                 self._step(bars, applicable)
                 last = bars
+                if self._streaming and self._recorder.pending >= self._records_per_batch:
+                    self._flush()
                 if count % SETTLE_EVERY == 0:
                     settle()
                     if progress is not None:
@@ -229,9 +248,16 @@ class BacktestEngine:
             self._record_rejections(sid, last.timestamp)
         if isinstance(self._execution, PendingUpdates):  # e.g. the last bar's acceptances
             self._recorder.updates(self._execution.drain_updates())
+        ledger = self._portfolio.ledger()
+        if self._drain_ledger is not None:
+            ledger = self._drain_ledger()
         return self._recorder.result(
-            self._portfolio.snapshot(), self._execution.open_orders(), self._portfolio.ledger()
+            self._portfolio.snapshot(), self._execution.open_orders(), ledger
         )
+
+    def _flush(self) -> None:
+        """Hand the records of the slices so far to the sink (between two slices)."""
+        self._recorder.flush(() if self._drain_ledger is None else self._drain_ledger())
 
     def _ask_strategies(self, bars: BarSlice, fills: Sequence[Fill]) -> list[Intent]:
         """(4) Strategies see the bars (``on_start`` first, then ``on_fill``, ``on_bar``);

@@ -37,14 +37,16 @@ from qtrader.models.ports import (
     DataService,
     ExecutionService,
     HistoryMatrix,
+    LedgerDrain,
     PendingUpdates,
     PortfolioService,
     PortfolioView,
+    RecordSink,
     RiskService,
     Strategy,
     StrategyContext,
 )
-from qtrader.models.results import BacktestResult, EquityRow
+from qtrader.models.results import BacktestResult, EquityRow, RecordBatch
 from qtrader.models.signals import Intent, RiskDecision, Signal, SignalDirection
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "HistoryMatrix",
     "Instrument",
     "Intent",
+    "LedgerDrain",
     "LedgerEntry",
     "LedgerEntryType",
     "Lot",
@@ -85,6 +88,8 @@ __all__ = [
     "Position",
     "PriceAdjustment",
     "QTraderError",
+    "RecordBatch",
+    "RecordSink",
     "ReplaceRequest",
     "RiskDecision",
     "RiskService",

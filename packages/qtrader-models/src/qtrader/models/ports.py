@@ -38,6 +38,7 @@ from qtrader.models.orders import (
     TimeInForce,
 )
 from qtrader.models.portfolio import Lot, PortfolioState
+from qtrader.models.results import RecordBatch
 from qtrader.models.signals import Intent, RiskDecision, SignalDirection
 
 BoolArray = npt.NDArray[np.bool_]
@@ -196,6 +197,28 @@ class PendingUpdates(Protocol):
 
     def drain_updates(self) -> tuple[OrderUpdate, ...]:
         """The updates not reported yet, in order; each is reported once."""
+        ...
+
+
+@runtime_checkable
+class LedgerDrain(Protocol):
+    """Optional for a portfolio service: hand over the ledger entries booked since the
+    last call and forget them, so a long run that streams its records (``RecordSink``)
+    does not keep every entry to the end. ``ledger()`` then returns only what was not
+    drained; entries keep their sequence numbers."""
+
+    def drain_ledger(self) -> tuple[LedgerEntry, ...]:
+        """The entries booked since the previous call, in order; each is handed over once."""
+        ...
+
+
+class RecordSink(Protocol):
+    """Where a run's records go as it runs (e.g. result files written in chunks), instead
+    of being kept to the end: the engine hands it a ``RecordBatch`` every so often and
+    the rest at the end, and returns a ``BacktestResult`` whose records are empty."""
+
+    def write(self, batch: RecordBatch) -> None:
+        """Take the next records (every record of the run reaches it once, in order)."""
         ...
 
 

@@ -42,3 +42,31 @@ class BacktestResult:
     open_orders: tuple[Order, ...]
     rejections: tuple[OrderRejection, ...] = field(default=())
     ledger: tuple[LedgerEntry, ...] = field(default=())
+    records_streamed: bool = False
+    """Whether the records (fills, orders, updates, decisions, rejections, ledger) went to
+    a ``RecordSink`` as the run went: then those fields are empty, and anything computed
+    from them (metrics, round trips) comes from the sink instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBatch:
+    """The records of a run since the previous batch, in the order they happened: what the
+    engine hands a ``RecordSink``. A batch ends between two bar slices, never inside one,
+    so every record of one timestamp is in the same batch."""
+
+    orders: tuple[Order, ...] = ()
+    rejections: tuple[OrderRejection, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    order_updates: tuple[OrderUpdate, ...] = ()
+    decisions: tuple[RiskDecision, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+
+    def __len__(self) -> int:
+        return (
+            len(self.orders)
+            + len(self.rejections)
+            + len(self.fills)
+            + len(self.order_updates)
+            + len(self.decisions)
+            + len(self.ledger)
+        )

@@ -101,6 +101,7 @@ class LotPortfolioService:
         self._pending: dict[str, float] = {}
         self._marked_at: datetime | None = None
         self._entries: list[LedgerEntry] = []
+        self._drained = 0  # entries handed over by ``drain_ledger`` (sequence numbers go on)
         self._fill_ids: set[str] = set()
         self._realized = ZERO
         self._commissions = ZERO
@@ -189,7 +190,16 @@ class LotPortfolioService:
         return self._marked_at
 
     def ledger(self) -> tuple[LedgerEntry, ...]:
+        """Every entry booked, less those ``drain_ledger`` handed over."""
         return tuple(self._entries)
+
+    def drain_ledger(self) -> tuple[LedgerEntry, ...]:
+        """The entries booked since the previous call, forgotten here (``LedgerDrain``):
+        a run that streams its records keeps no entry to the end."""
+        entries = tuple(self._entries)
+        self._drained += len(entries)
+        self._entries.clear()
+        return entries
 
     def strategy_ids(self) -> tuple[str, ...]:
         """Every strategy that has traded, sorted."""
@@ -571,7 +581,7 @@ class LotPortfolioService:
         matcher: LotMatcher = self._matcher
         if named:
             matcher = SpecificLotMatcher(named, matcher)
-        sequence = len(self._entries) + 1
+        sequence = self._drained + len(self._entries) + 1
         closed = book.trade(quantity, price, commission, fill_id, at, sequence, matcher)
         book.commissions += commission
         self._commissions += commission
@@ -781,7 +791,7 @@ class LotPortfolioService:
         self._margin_interest += interest
         entry = LedgerEntry.trusted(
             {
-                "sequence": len(self._entries) + 1,
+                "sequence": self._drained + len(self._entries) + 1,
                 "timestamp": at,
                 "type": LedgerEntryType.MARGIN_INTEREST,
                 "strategy_id": None,
@@ -826,7 +836,7 @@ class LotPortfolioService:
         # arithmetic), so the entry is not validated again (see ``FrozenModel.trusted``).
         entry = LedgerEntry.trusted(
             {
-                "sequence": len(self._entries) + 1,
+                "sequence": self._drained + len(self._entries) + 1,
                 "timestamp": timestamp,
                 "type": type,
                 "strategy_id": book.strategy_id,

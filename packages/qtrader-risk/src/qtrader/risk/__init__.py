@@ -49,7 +49,7 @@ from qtrader.risk.sizing import (
     TargetWeightSizer,
     VolatilityTargetSizer,
 )
-from qtrader.risk.summary import DecisionSummary, reason_kind, summarize
+from qtrader.risk.summary import DecisionSummary, DecisionTally, reason_kind, summarize
 
 __all__ = [
     "ALREADY_AT_TARGET",
@@ -60,6 +60,7 @@ __all__ = [
     "CashLimit",
     "DailyLossLimit",
     "DecisionSummary",
+    "DecisionTally",
     "DrawdownBreaker",
     "DrawdownBreakerPolicy",
     "EqualWeightSizer",

@@ -84,22 +84,37 @@ def _resized(decision: RiskDecision) -> bool:
 
 def summarize(decisions: Iterable[RiskDecision]) -> DecisionSummary:
     """Count ``decisions``: how many were approved, resized and rejected, and why."""
-    total = approved = resized = 0
-    kinds: Counter[str] = Counter()
-    for decision in decisions:
-        total += 1
-        if decision.approved:
-            approved += 1
-            if _resized(decision):
-                resized += 1
-                if decision.reason:
-                    kinds[reason_kind(decision.reason)] += 1
-        elif decision.reason:
-            kinds[reason_kind(decision.reason)] += 1
-    return DecisionSummary(
-        total=total,
-        approved=approved,
-        resized=resized,
-        rejected=total - approved,
-        reasons=tuple(kinds.most_common()),
-    )
+    tally = DecisionTally()
+    tally.add(decisions)
+    return tally.summary()
+
+
+class DecisionTally:
+    """``summarize`` a part at a time: ``add`` the decisions as they come (a run that
+    streams its records keeps none to the end), read the ``summary`` of all so far."""
+
+    def __init__(self) -> None:
+        self.total = self.approved = self.resized = 0
+        self._kinds: Counter[str] = Counter()
+
+    def add(self, decisions: Iterable[RiskDecision]) -> None:
+        kinds = self._kinds
+        for decision in decisions:
+            self.total += 1
+            if decision.approved:
+                self.approved += 1
+                if _resized(decision):
+                    self.resized += 1
+                    if decision.reason:
+                        kinds[reason_kind(decision.reason)] += 1
+            elif decision.reason:
+                kinds[reason_kind(decision.reason)] += 1
+
+    def summary(self) -> DecisionSummary:
+        return DecisionSummary(
+            total=self.total,
+            approved=self.approved,
+            resized=self.resized,
+            rejected=self.total - self.approved,
+            reasons=tuple(self._kinds.most_common()),
+        )
