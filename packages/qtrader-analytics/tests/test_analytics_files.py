@@ -11,8 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from qtrader.analytics import RESULT_FILES, write_results
-from qtrader.analytics.files import atomic_write_text
+from qtrader.analytics import (
+    RESULT_FILES,
+    FillTotals,
+    ResultFileStream,
+    RoundTripBuilder,
+    RunFigures,
+    TradeTally,
+    compute_metrics,
+    metrics_from,
+    result_tables,
+    round_trips,
+    write_results,
+)
+from qtrader.analytics.files import OutputFolderError, atomic_write_text
+from qtrader.analytics.metrics import trade_stats
 from qtrader.models import (
     BacktestResult,
     ClosedLot,
@@ -21,6 +34,7 @@ from qtrader.models import (
     LedgerEntry,
     LedgerEntryType,
     PortfolioState,
+    RecordBatch,
     Side,
 )
 from qtrader.models.testing import ny_close
@@ -269,3 +283,88 @@ def test_orders_csv_shows_trailing_gtd_bracket_lots_and_parent_columns() -> None
         ["", "2", "2024-07-02T16:00:00-04:00", "", "", "F1", ""],
         ["", "", "", "", "", "", "O1"],
     ]
+
+
+# Result files written as a run goes (``ResultFileStream``, the engine's ``RecordSink``):
+# the same bytes as the files of the whole result, trips and totals added up in parts, and
+# nothing left behind when the run fails.
+
+STREAMED_FILES = {
+    "fills.csv", "orders.csv", "order_updates.csv", "trades.csv", "ledger.csv",
+    "risk_decisions.csv", "equity.csv", "metrics.json", "config.yaml",
+}  # fmt: skip
+
+
+def batches() -> list[RecordBatch]:
+    """The records of ``result()`` in two batches, cut between its two days."""
+    whole = result()
+    day = [
+        RecordBatch(
+            fills=tuple(f for f in whole.fills if (f.timestamp == DAY1) is first),
+            ledger=tuple(e for e in whole.ledger if (e.timestamp == DAY1) is first),
+        )
+        for first in (True, False)
+    ]
+    return [day[0], RecordBatch(), day[1]]
+
+
+def test_the_streamed_tables_are_the_tables_of_the_whole_result(tmp_path: Path) -> None:
+    whole = result()
+    metrics = compute_metrics(whole)
+    stream = ResultFileStream(tmp_path / "out")
+    for batch in batches():
+        stream.write(batch)
+    assert stream.path.parent == tmp_path
+    assert stream.path.name.startswith(".out.")
+    streamed = replace(whole, fills=(), ledger=(), records_streamed=True)
+    assert metrics_from(RunFigures.of(streamed, stream.fills), stream.trades) == metrics
+    stream.publish(streamed, metrics, {"config.yaml": "a: 1\n"})
+    written = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}
+    assert set(written) == STREAMED_FILES
+    for name, text in result_tables(whole).items():
+        assert written[name] == text, name
+    # the trip, by hand: bought 10 at 10, sold 10 at 12, commissions 1 + 1
+    assert written["trades.csv"].splitlines()[1].startswith("s1,AAA,long,10,")
+    assert ",12,18,2," in written["trades.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_discarded_stream_leaves_nothing_and_a_foreign_folder_is_refused(
+    tmp_path: Path,
+) -> None:
+    stream = ResultFileStream(tmp_path / "out")
+    stream.write(batches()[0])
+    stream.discard()
+    assert list(tmp_path.iterdir()) == []
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputFolderError, match=r"holds files that are not results.*notes\.txt"):
+        ResultFileStream(mine)
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_parts_add_up_to_the_whole() -> None:
+    whole = result()
+    builder = RoundTripBuilder()
+    trips = [trip for batch in batches() for trip in builder.add(batch.ledger)]
+    assert tuple(trips) == round_trips(whole.ledger)
+    tally = TradeTally()
+    tally.add(trips[:0])
+    tally.add(trips)
+    assert tally.stats() == trade_stats(trips)
+    assert tally.by_strategy == {"s1": (1, Decimal(18))}
+    totals = FillTotals()
+    for batch in batches():
+        totals.add(batch.fills)
+    assert (totals.count, totals.notional, totals.commission) == (2, Decimal(220), Decimal(2))
+
+
+def test_a_streamed_result_is_refused_where_its_records_are_needed() -> None:
+    streamed = replace(result(), fills=(), ledger=(), records_streamed=True)
+    with pytest.raises(ValueError, match="streamed"):
+        compute_metrics(streamed)
+    with pytest.raises(ValueError, match="streamed"):
+        RunFigures.of(streamed)
+    with pytest.raises(ValueError, match="streamed"):
+        result_tables(streamed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from qtrader.analytics import Refusal, refusals
+from qtrader.analytics import Refusal, RefusalCollector, refusals
 from qtrader.models import (
     BacktestResult,
     Order,
@@ -67,3 +67,20 @@ def test_contexts_risks_and_venues_refusals_in_time_order() -> None:
         Refusal(T2, "t", "CCC", "risk", "limit"),
         Refusal(T2, "s", "AAA", "venue", "no cash"),
     )
+
+
+def test_a_venue_refusal_of_an_earlier_parts_order_is_placed_by_its_id() -> None:
+    order = Order(
+        id="O1", created_at=T1, strategy_id="s", symbol="AAA", side=Side.BUY,
+        quantity=Decimal(5), type=OrderType.MARKET,
+    )  # fmt: skip
+    late = OrderUpdate(order_id="O1", status=OrderStatus.REJECTED, timestamp=T2, reason="halt")
+    collector = RefusalCollector()
+    collector.add((), (), (order,), ())  # the order's part: no refusal yet
+    collector.add((), (late,), (), ())  # the part of its refusal does not hold it
+    assert collector.unplaced == frozenset({"O1"})
+    assert collector.refusals() == (Refusal(T2, "", "", "venue", "halt"),)
+    collector.place("O1", "s", "AAA")
+    collector.place("O7", "x", "ZZZ")  # not refused: nothing happens
+    assert collector.unplaced == frozenset()
+    assert collector.refusals() == (Refusal(T2, "s", "AAA", "venue", "halt"),)

@@ -5,13 +5,21 @@ results folder."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from qtrader.analytics import RoundTrip, RunFigures, compute_metrics, metrics_from, round_trips
+from qtrader.analytics import (
+    ResultFileStream,
+    RoundTrip,
+    RunFigures,
+    TradeTally,
+    compute_metrics,
+    metrics_from,
+    round_trips,
+)
 from qtrader.analytics.report import PricePoint, ReportData, TradeMark, render_report
 from qtrader.cli.config import BacktestConfig, ConfigError
 from qtrader.data import DataError
@@ -113,6 +121,10 @@ def _most_traded(symbols: Iterable[str]) -> str | None:
     counts: dict[str, int] = {}
     for symbol in symbols:
         counts[symbol] = counts.get(symbol, 0) + 1
+    return _most_counted(counts)
+
+
+def _most_counted(counts: Mapping[str, int]) -> str | None:
     return min(counts, key=lambda symbol: (-counts[symbol], symbol)) if counts else None
 
 
@@ -142,15 +154,34 @@ def analyse(
         return Analysis(trades, metrics, "")
     fills = [f for f in result.fills if f.symbol == symbol]
     marks = [TradeMark(f.timestamp, f.side.value, float(f.quantity), float(f.price)) for f in fills]
-    page = _render(config, result.equity, metrics, trades, models, symbol, series, marks)
+    tally = TradeTally(trades)
+    page = _render(config, result.equity, metrics, tally, models, symbol, series, marks)
     return Analysis(trades, metrics, page)
+
+
+def analyse_streamed(
+    config: BacktestConfig,
+    result: BacktestResult,
+    stream: ResultFileStream,
+    data: DataService,
+    models: Mapping[str, str],
+) -> Analysis:
+    """``analyse`` of a run whose records went to ``stream`` (closed: its record tables
+    are written): the figures and trips it added up, the report symbol's fills read back
+    from its ``fills.csv``. The metrics and report are those ``analyse`` gives."""
+    symbol = config.report.symbol or _most_counted(stream.fills_by_symbol)
+    series = market_series(config, data, symbol)
+    metrics = metrics_from(RunFigures.of(result, stream.fills), stream.trades, series.benchmark)
+    _, marks = fill_marks(stream.path, symbol)
+    page = _render(config, result.equity, metrics, stream.trades, models, symbol, series, marks)
+    return Analysis((), metrics, page)
 
 
 def _render(
     config: BacktestConfig,
     equity: Sequence[EquityRow],
     metrics: Mapping[str, float | int | None],
-    trades: Sequence[RoundTrip],
+    trades: TradeTally,
     models: Mapping[str, str],
     symbol: str | None,
     series: MarketSeries,
@@ -175,10 +206,10 @@ def _title(config: BacktestConfig) -> str:
     return f"QTrader backtest: {ids}, {config.start} to {config.end}"
 
 
-def _strategy_pnl(config: BacktestConfig, trades: Sequence[RoundTrip]) -> dict[str, float]:
+def _strategy_pnl(config: BacktestConfig, trades: TradeTally) -> dict[str, float]:
     pnl = dict.fromkeys(config.strategy_sections(), ZERO)
-    for trip in trades:
-        pnl[trip.strategy_id] = pnl.get(trip.strategy_id, ZERO) + trip.pnl
+    for sid, (_, total) in trades.by_strategy.items():
+        pnl[sid] = pnl.get(sid, ZERO) + total
     return {sid: float(value) for sid, value in pnl.items()}
 
 
@@ -276,12 +307,12 @@ def trades_from_file(folder: Path) -> list[RoundTrip]:
 
 
 def fill_marks(folder: Path, symbol: str | None) -> tuple[str | None, list[TradeMark]]:
-    """The report symbol's fills from ``fills.csv`` (the symbol: as ``report_symbol``)."""
-    rows = _rows(folder, "fills.csv")
+    """The report symbol's fills from ``fills.csv`` (the symbol: as ``report_symbol``),
+    read a row at a time."""
     if symbol is None:
-        symbol = _most_traded(row["symbol"] for row in rows)
+        symbol = _most_traded(row["symbol"] for row in _each_row(folder, "fills.csv"))
     marks = []
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(_each_row(folder, "fills.csv"), start=2):
         if row["symbol"] != symbol:
             continue
         where = f"{folder / 'fills.csv'} line {line}"
@@ -296,12 +327,21 @@ def fill_marks(folder: Path, symbol: str | None) -> tuple[str | None, list[Trade
     return symbol, marks
 
 
+def _each_row(folder: Path, name: str) -> Iterator[dict[str, str]]:
+    path = folder / name
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            yield from csv.DictReader(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+
+
 def rebuild(
     folder: Path, config: BacktestConfig, data: DataService, models: Mapping[str, str]
 ) -> tuple[dict[str, float | int | None], str]:
     """Metrics and report of a results folder, from its files (``qtrader report``)."""
     figures = figures_from_files(folder, config.initial_cash)
-    trades = trades_from_file(folder)
+    trades = TradeTally(trades_from_file(folder))
     symbol, marks = fill_marks(folder, config.report.symbol)
     series = market_series(config, data, symbol)
     metrics = metrics_from(figures, trades, series.benchmark)

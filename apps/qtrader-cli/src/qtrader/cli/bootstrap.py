@@ -25,8 +25,16 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from qtrader.analytics import atomic_write_text, metrics_json, write_results
-from qtrader.cli.analysis import analyse, rebuild
+from qtrader.analytics import (
+    Refusal,
+    RefusalCollector,
+    ResultFileStream,
+    atomic_write_text,
+    metrics_json,
+    refusals,
+    write_results,
+)
+from qtrader.cli.analysis import analyse, analyse_streamed, rebuild
 from qtrader.cli.config import (
     BacktestConfig,
     ConfigError,
@@ -48,13 +56,25 @@ from qtrader.models import (
     ExecutionService,
     Instrument,
     PortfolioService,
+    RecordBatch,
+    RecordSink,
     RiskService,
     Strategy,
 )
 from qtrader.portfolio import LotPortfolioService, PortfolioConfig
-from qtrader.risk import PreTradeRiskService, RiskConfig, RiskConfigError
+from qtrader.risk import (
+    DecisionSummary,
+    DecisionTally,
+    PreTradeRiskService,
+    RiskConfig,
+    RiskConfigError,
+    summarize,
+)
 
 T = TypeVar("T")
+
+RECORDS_PER_BATCH = 8192
+"""Records a streamed run hands to its files at a time (a few MiB of models)."""
 
 DISTRIBUTIONS = (
     "qtrader-models",
@@ -222,10 +242,15 @@ class Backtest:
 
 
 def bootstrap(
-    config: BacktestConfig, base_dir: Path, data: HistoricalDataService | None = None
+    config: BacktestConfig,
+    base_dir: Path,
+    data: HistoricalDataService | None = None,
+    sink: RecordSink | None = None,
+    records_per_batch: int = RECORDS_PER_BATCH,
 ) -> Backtest:
     """Wire one backtest. ``data``: a data service already built from this config's
-    ``data`` section (a sweep keeps one per worker, so files load once per worker)."""
+    ``data`` section (a sweep keeps one per worker, so files load once per worker);
+    ``sink``: where the records go as the run goes (else they are kept to the end)."""
     if data is None:
         data = build_data(config, base_dir)
     instruments = data.instruments(list(config.data.symbols))
@@ -241,6 +266,8 @@ def bootstrap(
         execution=build_execution(config, instruments),
         risk=build_risk(config, base_dir, instruments),
         strategies=build_strategies(config, base_dir),
+        sink=sink,
+        records_per_batch=records_per_batch,
     )
     return Backtest(engine=engine, config=config, data=data)
 
@@ -317,6 +344,50 @@ class RunOutcome:
     anomalies: tuple[Anomaly, ...]
     execution: str = ""
     """How orders were filled and charged (``ExecutionConfig.describe``), for the summary."""
+    streamed_decisions: DecisionSummary | None = None
+    """What risk did with the intents, counted as they streamed (see ``decisions``)."""
+    streamed_refusals: tuple[Refusal, ...] | None = None
+    """The run's refusals, collected as they streamed (see ``refusals``)."""
+
+    @property
+    def refusals(self) -> tuple[Refusal, ...]:
+        """Every refusal of the run (also when the records were streamed)."""
+        if self.streamed_refusals is not None:
+            return self.streamed_refusals
+        return refusals(self.result)
+
+    @property
+    def decisions(self) -> DecisionSummary:
+        """What risk did with the strategies' intents (also when the records streamed)."""
+        if self.streamed_decisions is not None:
+            return self.streamed_decisions
+        return summarize(self.result.decisions)
+
+
+class _StreamedRun:
+    """The sink of a run that writes its files as it goes: the record tables, and the
+    risk decisions counted for the console."""
+
+    def __init__(self, files: ResultFileStream) -> None:
+        self.files = files
+        self.decisions = DecisionTally()
+        self._refusals = RefusalCollector()
+
+    def write(self, batch: RecordBatch) -> None:
+        self.files.write(batch)
+        self.decisions.add(batch.decisions)
+        self._refusals.add(batch.rejections, batch.order_updates, batch.orders, batch.decisions)
+
+    def refusals(self) -> tuple[Refusal, ...]:
+        """Every refusal of the run; a venue's refusal of an order placed in an earlier
+        batch gets its strategy and symbol from the ``orders.csv`` written (closed)."""
+        unplaced = self._refusals.unplaced
+        if unplaced:
+            with (self.files.path / "orders.csv").open(newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    if row["order_id"] in unplaced:
+                        self._refusals.place(row["order_id"], row["strategy_id"], row["symbol"])
+        return self._refusals.refusals()
 
 
 def run_backtest(
@@ -326,12 +397,19 @@ def run_backtest(
     data: HistoricalDataService | None = None,
     progress: Callable[[datetime], None] | None = None,
     log_level: int = logging.INFO,
+    stream_records: bool = False,
+    records_per_batch: int = RECORDS_PER_BATCH,
 ) -> RunOutcome:
     """Run one backtest; write its files into ``output`` when given.
 
     Strategies' ``ctx.log`` lines at ``log_level`` or above are collected (prefixed with
     the bar's time and the strategy id, never the wall clock) and written to ``log.txt``.
+    With ``stream_records`` (and an ``output``), the records are written as the run goes
+    and not kept (``qtrader backtest`` does so: memory stays flat as runs get longer); the
+    files are the same, and the outcome's result holds no records (``records_streamed``).
     """
+    if stream_records and output is not None:
+        return _run_streamed(config, base_dir, output, data, progress, log_level, records_per_batch)
     backtest = bootstrap(config, base_dir, data)
     _check_analysis_symbols(config, backtest.data)
     with _strategy_log(log_level) as lines:
@@ -342,15 +420,55 @@ def run_backtest(
     analysis = analyse(config, result, backtest.data, models, report=output is not None)
     if output is None:
         return RunOutcome(result, analysis.metrics, anomalies, execution)
-    extra = {
+    extra = _extra_files(config, base_dir, anomalies, lines)
+    extra["report.html"] = analysis.report
+    write_results(result, output, extra, trades=analysis.trades, metrics=analysis.metrics)
+    return RunOutcome(result, analysis.metrics, anomalies, execution)
+
+
+def _run_streamed(
+    config: BacktestConfig,
+    base_dir: Path,
+    output: Path,
+    data: HistoricalDataService | None,
+    progress: Callable[[datetime], None] | None,
+    log_level: int,
+    records_per_batch: int,
+) -> RunOutcome:
+    files = ResultFileStream(output)  # a foreign output folder is refused before the run
+    try:
+        sink = _StreamedRun(files)
+        backtest = bootstrap(config, base_dir, data, sink, records_per_batch)
+        _check_analysis_symbols(config, backtest.data)
+        with _strategy_log(log_level) as lines:
+            result = backtest.engine.run(progress)
+        files.close()
+        anomalies = backtest.data.anomalies
+        models = models_used(config, base_dir, backtest.data)
+        analysis = analyse_streamed(config, result, files, backtest.data, models)
+        refused = sink.refusals()
+        extra = _extra_files(config, base_dir, anomalies, lines)
+        extra["report.html"] = analysis.report
+        files.publish(result, analysis.metrics, extra)
+    except BaseException:
+        files.discard()
+        raise
+    execution = execution_config(config).describe()
+    return RunOutcome(
+        result, analysis.metrics, anomalies, execution, sink.decisions.summary(), refused
+    )
+
+
+def _extra_files(
+    config: BacktestConfig, base_dir: Path, anomalies: Sequence[Anomaly], lines: Sequence[str]
+) -> dict[str, str]:
+    """The files of a results folder beside the records, the metrics and the report."""
+    return {
         "config.yaml": resolved_config_yaml(config, base_dir),
         "versions.json": versions_json(),
         "data_anomalies.csv": anomalies_csv(anomalies),
         "log.txt": "".join(f"{line}\n" for line in lines),
-        "report.html": analysis.report,
     }
-    write_results(result, output, extra, trades=analysis.trades, metrics=analysis.metrics)
-    return RunOutcome(result, analysis.metrics, anomalies, execution)
 
 
 def _check_analysis_symbols(config: BacktestConfig, data: HistoricalDataService) -> None:

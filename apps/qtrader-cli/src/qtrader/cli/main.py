@@ -81,7 +81,6 @@ def backtest(
     from rich.logging import RichHandler
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from qtrader.analytics import refusals
     from qtrader.cli.bootstrap import STRATEGY_LOGGER, run_backtest
     from qtrader.cli.config import load_config
 
@@ -117,6 +116,7 @@ def backtest(
                 output,
                 progress=progress,
                 log_level=min(level, logging.INFO),
+                stream_records=True,
             )
     except ValueError as exc:  # every error of ours is a ValueError with a clear message
         fail(exc)
@@ -135,8 +135,8 @@ def backtest(
         table.add_row(key, _fmt_metric(metrics[key]))
     console.print(table)
     console.print(outcome.execution, soft_wrap=True, markup=False, highlight=False)
-    show_decisions(console, result.decisions)
-    show_refusals(console, refusals(result), written=output is not None)
+    show_decisions(console, outcome.decisions)
+    show_refusals(console, outcome.refusals, written=output is not None)
     if output is not None:
         console.print(f"results written to {output}")
 

@@ -17,7 +17,7 @@ from rich.text import Text
 if TYPE_CHECKING:  # qtrader.data imports pandas: not for `qtrader --help`
     from qtrader.analytics import Refusal
     from qtrader.data import Anomaly
-    from qtrader.models import RiskDecision
+    from qtrader.risk import DecisionSummary
 
 REPORTED = "reported"  # AnomalyAction.REPORTED, a StrEnum
 
@@ -122,12 +122,10 @@ def show_refusals(out: Console, refusals: Sequence[Refusal], written: bool = Fal
 MAX_REASONS_SHOWN = 3
 
 
-def show_decisions(out: Console, decisions: Sequence[RiskDecision]) -> None:
+def show_decisions(out: Console, summary: DecisionSummary) -> None:
     """What risk did with what the strategies asked (risk's own ``summarize``): how many
     intents were approved (and of those resized) and rejected, with the most frequent
     kinds of reason."""
-    from qtrader.risk import summarize  # noqa: PLC0415 - not for `qtrader --help`
-
-    if decisions:
-        line = "risk: " + summarize(decisions).describe(top=MAX_REASONS_SHOWN)
+    if summary.total:
+        line = "risk: " + summary.describe(top=MAX_REASONS_SHOWN)
         out.print(line, soft_wrap=True, markup=False, highlight=False)

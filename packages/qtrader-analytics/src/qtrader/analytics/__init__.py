@@ -1,13 +1,15 @@
 """QTrader analytics: what a run's ``BacktestResult`` says, computed after the run.
 
 Round trips from the portfolio's closed lots, metrics (empyrical's definitions), the result
-files (each folder published in one step) and the self-contained HTML report. Depends on
-``qtrader-models`` only: the app hands it the result the engine returned.
+files (each folder published in one step, or written as the run goes by
+``ResultFileStream``, the engine's ``RecordSink``) and the self-contained HTML report.
+Depends on ``qtrader-models`` only: the app hands it the result the engine returned.
 """
 
 from qtrader.analytics.files import (
     KNOWN_RESULT_FILES,
     RESULT_FILES,
+    ResultFolder,
     atomic_write_text,
     metrics_json,
     publish_folder,
@@ -16,12 +18,14 @@ from qtrader.analytics.files import (
 )
 from qtrader.analytics.metrics import (
     PERIODS_PER_YEAR,
+    FillTotals,
     RunFigures,
+    TradeTally,
     alpha_beta,
     compute_metrics,
     metrics_from,
 )
-from qtrader.analytics.refusals import Refusal, refusals
+from qtrader.analytics.refusals import Refusal, RefusalCollector, refusals
 from qtrader.analytics.report import (
     PricePoint,
     ReportData,
@@ -29,18 +33,25 @@ from qtrader.analytics.report import (
     monthly_returns,
     render_report,
 )
-from qtrader.analytics.trades import RoundTrip, round_trips
+from qtrader.analytics.stream import ResultFileStream
+from qtrader.analytics.trades import RoundTrip, RoundTripBuilder, round_trips
 
 __all__ = [
     "KNOWN_RESULT_FILES",
     "PERIODS_PER_YEAR",
     "RESULT_FILES",
+    "FillTotals",
     "PricePoint",
     "Refusal",
+    "RefusalCollector",
     "ReportData",
+    "ResultFileStream",
+    "ResultFolder",
     "RoundTrip",
+    "RoundTripBuilder",
     "RunFigures",
     "TradeMark",
+    "TradeTally",
     "alpha_beta",
     "atomic_write_text",
     "compute_metrics",

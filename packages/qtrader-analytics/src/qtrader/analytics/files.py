@@ -26,10 +26,18 @@ from itertools import repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import NoneType
+from typing import TextIO
 
 from qtrader.analytics.metrics import compute_metrics
 from qtrader.analytics.trades import RoundTrip, round_trips
-from qtrader.models import BacktestResult, LedgerEntry, QTraderError
+from qtrader.models import (
+    BacktestResult,
+    LedgerEntry,
+    Order,
+    OrderRejection,
+    QTraderError,
+    RiskDecision,
+)
 
 RESULT_FILES = (
     "fills.csv",
@@ -194,17 +202,23 @@ def _csv_fields(texts: Sequence[str]) -> Sequence[str]:
     ]
 
 
-def _csv(header: Sequence[str], columns: Sequence[Sequence[object]], stamps: _Stamps) -> str:
+def _csv(
+    header: Sequence[str],
+    columns: Sequence[Sequence[object]],
+    stamps: _Stamps,
+    with_header: bool = True,
+) -> str:
     """A CSV text of ``columns`` (each a sequence of one field's values, all of one length),
-    every value formatted by ``_fmt``: byte for byte what ``csv.writer`` writes."""
+    every value formatted by ``_fmt``: byte for byte what ``csv.writer`` writes. Without
+    ``with_header``, the rows only (a table written in parts: nothing for no rows)."""
     header_fields = _csv_fields(list(header))
     columns_fields = [_csv_fields(_column(column, stamps)) for column in columns]
     if len(columns_fields) == 1:  # ``csv.writer`` quotes a row that is one empty field
         header_fields = [text or '""' for text in header_fields]
         columns_fields = [[text or '""' for text in columns_fields[0]]]
-    lines = [",".join(header_fields)]
+    lines = [",".join(header_fields)] if with_header else []
     lines.extend(map(",".join, zip(*columns_fields, strict=True)))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _umask() -> int:
@@ -233,31 +247,55 @@ class OutputFolderError(QTraderError):
 
 
 def publish_folder(directory: Path, files: Mapping[str, str]) -> None:
-    """Put ``files`` (name -> text) into ``directory`` as one step.
-
-    They are written into a temporary folder beside ``directory``, which then takes its
-    place: a run that fails, or is interrupted, leaves the previous complete results (or
-    nothing), never a mix of two runs. Files and folder get the modes the umask gives new
-    ones. An existing ``directory`` holding anything but result files of a run (the names
-    in ``files``) is refused, so results never replace a user's other files.
-    """
-    parent = directory.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if directory.exists():
-        if not directory.is_dir():
-            raise OutputFolderError(f"output {directory} exists and is not a folder")
-        ours = {*files, *KNOWN_RESULT_FILES}
-        foreign = sorted(p.name for p in directory.iterdir() if p.name not in ours)
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise OutputFolderError(
-                f"output folder {directory} holds files that are not results of a run "
-                f"({shown}): choose a new or empty folder"
-            )
-    temp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
+    """Put ``files`` (name -> text) into ``directory`` as one step (see ``ResultFolder``)."""
+    folder = ResultFolder(directory, files)
     try:
         for name, text in files.items():
-            (temp / name).write_text(text, encoding="utf-8", newline="")
+            folder.write_text(name, text)
+        folder.publish()
+    except BaseException:
+        folder.discard()
+        raise
+
+
+class ResultFolder:
+    """A results folder in the making.
+
+    Files are written into a temporary folder beside ``directory`` (``path``), which
+    ``publish`` then puts in its place: a run that fails, or is interrupted, leaves the
+    previous complete results (or nothing), never a mix of two runs; ``discard`` removes
+    it. Files and folder get the modes the umask gives new ones. An existing
+    ``directory`` holding anything but result files of a run (the known names and
+    ``names``) is refused up front, so results never replace a user's other files.
+    """
+
+    def __init__(self, directory: Path, names: Iterable[str] = ()) -> None:
+        self.directory = directory
+        parent = directory.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        if directory.exists():
+            if not directory.is_dir():
+                raise OutputFolderError(f"output {directory} exists and is not a folder")
+            ours = {*names, *KNOWN_RESULT_FILES}
+            foreign = sorted(p.name for p in directory.iterdir() if p.name not in ours)
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+                raise OutputFolderError(
+                    f"output folder {directory} holds files that are not results of a run "
+                    f"({shown}): choose a new or empty folder"
+                )
+        self.path = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
+
+    def write_text(self, name: str, text: str) -> None:
+        (self.path / name).write_text(text, encoding="utf-8", newline="")
+
+    def open(self, name: str) -> TextIO:
+        """A new file of the folder, open for writing text in parts."""
+        return (self.path / name).open("w", encoding="utf-8", newline="")
+
+    def publish(self) -> None:
+        """Put the folder in place of ``directory`` as one step."""
+        temp, directory = self.path, self.directory
         temp.chmod(0o777 & ~_umask())
         if not directory.exists():
             temp.rename(directory)
@@ -270,9 +308,9 @@ def publish_folder(directory: Path, files: Mapping[str, str]) -> None:
             old.rename(directory)
             raise
         _remove_tree(old)
-    except BaseException:
-        _remove_tree(temp)
-        raise
+
+    def discard(self) -> None:
+        _remove_tree(self.path)
 
 
 def _remove_tree(folder: Path) -> None:
@@ -382,9 +420,15 @@ LEDGER_COLUMNS = tuple(
 )
 
 
-def _table(records: Sequence[object], columns: Sequence[tuple[str, str]], stamps: _Stamps) -> str:
+def _table(
+    records: Sequence[object],
+    columns: Sequence[tuple[str, str]],
+    stamps: _Stamps,
+    with_header: bool = True,
+) -> str:
     headers = tuple(header for header, _ in columns)
-    return _csv(headers, _values(records, *(attribute for _, attribute in columns)), stamps)
+    values = _values(records, *(attribute for _, attribute in columns))
+    return _csv(headers, values, stamps, with_header)
 
 
 def result_tables(
@@ -396,7 +440,7 @@ def result_tables(
         return _tables(result, round_trips(result.ledger) if trades is None else trades)
 
 
-def _ledger_table(ledger: Sequence[LedgerEntry], stamps: _Stamps) -> str:
+def _ledger_table(ledger: Sequence[LedgerEntry], stamps: _Stamps, with_header: bool = True) -> str:
     """``ledger.csv``: every ledger entry; ``lots_closed`` lists the lots it closed as
     ``fill_id:quantity`` (the opening fill and the signed shares), ``lots_named`` the lots
     an order named, both separated by ``;``."""
@@ -407,50 +451,63 @@ def _ledger_table(ledger: Sequence[LedgerEntry], stamps: _Stamps) -> str:
         for entry in ledger
     ]
     named = [";".join(entry.lots_named) for entry in ledger]
-    return _csv((*headers, "lots_closed", "lots_named"), (*columns, closed, named), stamps)
+    return _csv(
+        (*headers, "lots_closed", "lots_named"), (*columns, closed, named), stamps, with_header
+    )
 
 
 def _tables(result: BacktestResult, trades: Sequence[RoundTrip]) -> dict[str, str]:
+    if result.records_streamed:
+        raise ValueError("the result's records were streamed to a sink: it holds none")
     stamps = _Stamps()  # fills, orders, decisions and trades share the stamps of bars
-    decisions = result.decisions
-    timestamps, intents, approved, orders, reasons, figures = _values(
-        decisions, "timestamp", "intent", "approved", "order", "reason", "figures"
-    )
     return {
         "fills.csv": _table(result.fills, FILL_COLUMNS, stamps),
-        "orders.csv": _orders_table(_order_rows(result), stamps),
+        "orders.csv": _orders_table(order_rows(result.orders, result.rejections), stamps),
         "order_updates.csv": _table(result.order_updates, UPDATE_COLUMNS, stamps),
         "trades.csv": _table(trades, TRADE_COLUMNS, stamps),
         "ledger.csv": _ledger_table(result.ledger, stamps),
         "equity.csv": _table(result.equity, EQUITY_COLUMNS, stamps),
-        "risk_decisions.csv": _csv(
-            (
-                "timestamp",
-                "strategy_id",
-                "symbol",
-                "intent",
-                "approved",
-                "order_side",
-                "order_quantity",
-                "reason",
-                "figures",
-            ),
-            (
-                timestamps,
-                *_values(intents, "strategy_id", "symbol"),
-                _intents(intents),
-                ["true" if ok else "false" for ok in approved],
-                [None if order is None else order.side for order in orders],  # type: ignore[attr-defined]
-                [None if order is None else order.quantity for order in orders],  # type: ignore[attr-defined]
-                reasons,
-                _figures(figures),  # type: ignore[arg-type]
-            ),
-            stamps,
-        ),
+        "risk_decisions.csv": _decisions_table(result.decisions, stamps),
     }
 
 
-def _orders_table(rows: Sequence[object], stamps: _Stamps) -> str:
+DECISION_HEADERS = (
+    "timestamp",
+    "strategy_id",
+    "symbol",
+    "intent",
+    "approved",
+    "order_side",
+    "order_quantity",
+    "reason",
+    "figures",
+)
+
+
+def _decisions_table(
+    decisions: Sequence[RiskDecision], stamps: _Stamps, with_header: bool = True
+) -> str:
+    timestamps, intents, approved, orders, reasons, figures = _values(
+        decisions, "timestamp", "intent", "approved", "order", "reason", "figures"
+    )
+    return _csv(
+        DECISION_HEADERS,
+        (
+            timestamps,
+            *_values(intents, "strategy_id", "symbol"),
+            _intents(intents),
+            ["true" if ok else "false" for ok in approved],
+            [None if order is None else order.side for order in orders],  # type: ignore[attr-defined]
+            [None if order is None else order.quantity for order in orders],  # type: ignore[attr-defined]
+            reasons,
+            _figures(figures),  # type: ignore[arg-type]
+        ),
+        stamps,
+        with_header,
+    )
+
+
+def _orders_table(rows: Sequence[object], stamps: _Stamps, with_header: bool = True) -> str:
     """``orders.csv``: the order columns, then a trailing stop's distance, a GTD order's
     expiry, a bracket's exit prices, the lots it names (``;``-separated) and, for an exit
     the venue placed, its entry's id."""
@@ -462,16 +519,19 @@ def _orders_table(rows: Sequence[object], stamps: _Stamps) -> str:
         (*headers, *ORDER_EXTRA_COLUMNS[:-1], "close_lots", ORDER_EXTRA_COLUMNS[-1]),
         (*columns, *extras[:-1], lots, extras[-1]),
         stamps,
+        with_header,
     )
 
 
-def _order_rows(result: BacktestResult) -> Sequence[object]:
+def order_rows(
+    orders: Sequence[Order], rejections: Sequence[OrderRejection]
+) -> Sequence[Order | OrderRejection]:
     """The rows of ``orders.csv``: the venue's orders and the requests the strategies'
     contexts refused (under their ``R-`` ids), in time order; at one timestamp, the
     orders first."""
-    if not result.rejections:
-        return result.orders
-    return list(heapq.merge(result.orders, result.rejections, key=attrgetter("created_at")))
+    if not rejections:
+        return orders
+    return list(heapq.merge(orders, rejections, key=attrgetter("created_at")))
 
 
 def _figures(column: Sequence[Mapping[str, object]]) -> list[str]:

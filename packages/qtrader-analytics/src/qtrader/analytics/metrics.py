@@ -29,7 +29,7 @@ benchmark's total return over those sessions.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,7 +37,7 @@ from decimal import Decimal
 import numpy as np
 
 from qtrader.analytics.trades import RoundTrip, round_trips
-from qtrader.models import BacktestResult, EquityRow
+from qtrader.models import BacktestResult, EquityRow, Fill
 
 ZERO = Decimal(0)
 
@@ -106,22 +106,49 @@ def calmar(returns: np.ndarray, periods: int = PERIODS_PER_YEAR) -> float:
     return cagr(returns, periods) / abs(mdd) if mdd < 0 else math.nan
 
 
-def trade_stats(trades: Sequence[RoundTrip]) -> dict[str, float | int | None]:
-    wins = [float(t.pnl) for t in trades if t.pnl > 0]
-    losses = [float(t.pnl) for t in trades if t.pnl < 0]
-    gross_loss = -sum(losses)
-    stats: dict[str, float | int | None] = {
-        "num_trades": len(trades),
-        "win_rate": len(wins) / len(trades) if trades else None,
-        "profit_factor": _finite(sum(wins) / gross_loss) if gross_loss > 0 else None,
-        "avg_win": sum(wins) / len(wins) if wins else None,
-        "avg_loss": sum(losses) / len(losses) if losses else None,
-    }
-    for sid in sorted({t.strategy_id for t in trades}):
-        own = [t for t in trades if t.strategy_id == sid]
-        stats[f"strategy.{sid}.num_trades"] = len(own)
-        stats[f"strategy.{sid}.pnl"] = float(sum(t.pnl for t in own))
-    return stats
+def trade_stats(trades: Iterable[RoundTrip]) -> dict[str, float | int | None]:
+    return TradeTally(trades).stats()
+
+
+class TradeTally:
+    """What the metrics need of the round trips, added up a part at a time (a run that
+    streams its records keeps no trip): wins, losses, and each strategy's trips."""
+
+    def __init__(self, trades: Iterable[RoundTrip] = ()) -> None:
+        self.count = 0
+        self._wins: list[float] = []
+        self._losses: list[float] = []
+        self.by_strategy: dict[str, tuple[int, Decimal]] = {}
+        """Each strategy's number of trips and their P&L, in the order they first closed."""
+        self.add(trades)
+
+    def add(self, trades: Iterable[RoundTrip]) -> None:
+        by_strategy = self.by_strategy
+        for trip in trades:
+            self.count += 1
+            pnl = trip.pnl
+            if pnl > 0:
+                self._wins.append(float(pnl))
+            elif pnl < 0:
+                self._losses.append(float(pnl))
+            count, total = by_strategy.get(trip.strategy_id, (0, ZERO))
+            by_strategy[trip.strategy_id] = (count + 1, total + pnl)
+
+    def stats(self) -> dict[str, float | int | None]:
+        wins, losses, count = self._wins, self._losses, self.count
+        gross_loss = -sum(losses)
+        stats: dict[str, float | int | None] = {
+            "num_trades": count,
+            "win_rate": len(wins) / count if count else None,
+            "profit_factor": _finite(sum(wins) / gross_loss) if gross_loss > 0 else None,
+            "avg_win": sum(wins) / len(wins) if wins else None,
+            "avg_loss": sum(losses) / len(losses) if losses else None,
+        }
+        for sid in sorted(self.by_strategy):
+            own, pnl = self.by_strategy[sid]
+            stats[f"strategy.{sid}.num_trades"] = own
+            stats[f"strategy.{sid}.pnl"] = float(pnl)
+        return stats
 
 
 def max_drawdown_sessions(equity: Sequence[float], sessions: Sequence[date]) -> int:
@@ -144,6 +171,23 @@ def max_drawdown_sessions(equity: Sequence[float], sessions: Sequence[date]) -> 
     return longest
 
 
+class FillTotals:
+    """The fills' number, notional (price x quantity) and commission, added up a part at
+    a time."""
+
+    def __init__(self, fills: Iterable[Fill] = ()) -> None:
+        self.count = 0
+        self.notional = ZERO
+        self.commission = ZERO
+        self.add(fills)
+
+    def add(self, fills: Iterable[Fill]) -> None:
+        for fill in fills:
+            self.count += 1
+            self.notional += fill.price * fill.quantity
+            self.commission += fill.commission
+
+
 @dataclass(frozen=True)
 class RunFigures:
     """What the metrics are computed from, beside the round trips: the equity curve, the
@@ -163,13 +207,19 @@ class RunFigures:
     total_pnl: Decimal = ZERO
 
     @classmethod
-    def of(cls, result: BacktestResult) -> RunFigures:
+    def of(cls, result: BacktestResult, fills: FillTotals | None = None) -> RunFigures:
+        """The figures of ``result``; ``fills``: its fills' totals, added up as they
+        streamed (needed when the result holds no records)."""
+        if fills is None:
+            if result.records_streamed:
+                raise ValueError("the result's records were streamed: give the fills' totals")
+            fills = FillTotals(result.fills)
         state = result.final_state
         return cls(
             equity=result.equity,
-            num_fills=len(result.fills),
-            notional=sum((f.price * f.quantity for f in result.fills), start=ZERO),
-            commission=sum((f.commission for f in result.fills), start=ZERO),
+            num_fills=fills.count,
+            notional=fills.notional,
+            commission=fills.commission,
             fees=state.fees,
             borrow_fees=state.borrow_fees,
             margin_interest=state.margin_interest,
@@ -233,13 +283,17 @@ def compute_metrics(
     (``round_trips(result.ledger)`` when not given); ``benchmark`` the benchmark's daily
     returns as ``(session date, return)``, for ``alpha``, ``beta`` and
     ``benchmark_return``."""
+    if result.records_streamed:
+        raise ValueError(
+            "the result's records were streamed: use metrics_from with the stream's figures"
+        )
     trips = round_trips(result.ledger) if trades is None else trades
     return metrics_from(RunFigures.of(result), trips, benchmark)
 
 
 def metrics_from(
     figures: RunFigures,
-    trades: Sequence[RoundTrip],
+    trades: Iterable[RoundTrip] | TradeTally,
     benchmark: Sequence[tuple[date, float]] | None = None,
 ) -> dict[str, float | int | None]:
     """The metrics of ``figures`` and ``trades`` (see ``compute_metrics``)."""
@@ -264,7 +318,8 @@ def metrics_from(
         else None,
         "turnover": _finite(notional / mean_equity) if mean_equity > 0 else None,
     }
-    metrics.update(trade_stats(trades))
+    tally = trades if isinstance(trades, TradeTally) else TradeTally(trades)
+    metrics.update(tally.stats())
     if benchmark is not None:
         metrics.update(_benchmark_metrics(figures.equity, benchmark))
     metrics.update(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from qtrader.models import BacktestResult, Order, OrderStatus
+from qtrader.models import (
+    BacktestResult,
+    Order,
+    OrderRejection,
+    OrderStatus,
+    OrderUpdate,
+    RiskDecision,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,27 +35,73 @@ def refusals(result: BacktestResult) -> tuple[Refusal, ...]:
     """Every refusal of a run, in time order (at one timestamp: the contexts', then
     risk's, then the venue's). A context's refusal gives its problem alone (the other
     fields say where); risk's and the venue's give their reasons."""
-    ours = {r.id: r for r in result.rejections}
-    orders: dict[str, Order] | None = None
-    found = []
-    for update in result.order_updates:
-        if update.status is not OrderStatus.REJECTED:
-            continue
-        mine = ours.get(update.order_id)
-        if mine is not None:
-            found.append(
-                Refusal(update.timestamp, mine.strategy_id, mine.symbol, "context", mine.problem)
+    collector = RefusalCollector()
+    collector.add(result.rejections, result.order_updates, result.orders, result.decisions)
+    return collector.refusals()
+
+
+class RefusalCollector:
+    """``refusals`` of a run's records a part at a time (a run that streams its records
+    keeps only its refusals). A part holds every record of its timestamps, so the
+    refusals of all parts, sorted, are those of the whole run."""
+
+    def __init__(self) -> None:
+        self._found: list[Refusal] = []
+        # venue refusals of an order of an earlier part: index in ``_found`` by order id
+        self._unplaced: dict[str, list[int]] = {}
+
+    def add(
+        self,
+        rejections: Iterable[OrderRejection],
+        updates: Iterable[OrderUpdate],
+        orders: Iterable[Order],
+        decisions: Iterable[RiskDecision],
+    ) -> None:
+        """The refusals among the next records (each kind in the order it was recorded)."""
+        ours = {r.id: r for r in rejections}
+        by_id: dict[str, Order] | None = None
+        found = self._found
+        for update in updates:
+            if update.status is not OrderStatus.REJECTED:
+                continue
+            mine = ours.get(update.order_id)
+            if mine is not None:
+                found.append(
+                    Refusal(
+                        update.timestamp, mine.strategy_id, mine.symbol, "context", mine.problem
+                    )
+                )
+                continue
+            if by_id is None:
+                by_id = {o.id: o for o in orders}
+            order = by_id.get(update.order_id)
+            if order is None:
+                self._unplaced.setdefault(update.order_id, []).append(len(found))
+            strategy, symbol = ("", "") if order is None else (order.strategy_id, order.symbol)
+            found.append(Refusal(update.timestamp, strategy, symbol, "venue", update.reason))
+        found.extend(
+            Refusal(d.timestamp, d.intent.strategy_id, d.intent.symbol, "risk", d.reason)
+            for d in decisions
+            if not d.approved
+        )
+
+    @property
+    def unplaced(self) -> frozenset[str]:
+        """The ids of the orders refused by the venue that were not among the records
+        given with their refusal (an order of an earlier part, for ``place``)."""
+        return frozenset(self._unplaced)
+
+    def place(self, order_id: str, strategy_id: str, symbol: str) -> None:
+        """Name the strategy and symbol of an ``unplaced`` order's refusals."""
+        for index in self._unplaced.pop(order_id, ()):
+            refusal = self._found[index]
+            self._found[index] = Refusal(
+                refusal.timestamp, strategy_id, symbol, refusal.by, refusal.reason
             )
-            continue
-        if orders is None:
-            orders = {o.id: o for o in result.orders}
-        order = orders.get(update.order_id)
-        strategy, symbol = ("", "") if order is None else (order.strategy_id, order.symbol)
-        found.append(Refusal(update.timestamp, strategy, symbol, "venue", update.reason))
-    found.extend(
-        Refusal(d.timestamp, d.intent.strategy_id, d.intent.symbol, "risk", d.reason)
-        for d in result.decisions
-        if not d.approved
-    )
-    found.sort(key=lambda refusal: (refusal.timestamp, _REFUSERS.index(refusal.by)))
-    return tuple(found)
+
+    def refusals(self) -> tuple[Refusal, ...]:
+        return tuple(
+            sorted(
+                self._found, key=lambda refusal: (refusal.timestamp, _REFUSERS.index(refusal.by))
+            )
+        )

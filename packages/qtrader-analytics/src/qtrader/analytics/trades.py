@@ -63,30 +63,42 @@ def round_trips(ledger: Iterable[LedgerEntry]) -> tuple[RoundTrip, ...]:
     """Round trips per (strategy, symbol), in the order they close (a trip closes with
     the entry that leaves the position flat). A fill that flips the position closes one
     trip and opens the next. Trips still open at the end are not round trips."""
-    open_trips: dict[tuple[str, str], _OpenTrip] = {}
-    closed: list[RoundTrip] = []
-    for entry in ledger:
-        after = entry.position_after
-        if entry.strategy_id is None or entry.symbol is None or after is None:
-            continue  # margin interest: the account's, no position
-        key = (entry.strategy_id, entry.symbol)
-        trip = open_trips.get(key)
-        for lot in entry.lots_closed:
-            if trip is None:  # pragma: no cover - a lot is closed only while one is open
-                raise ValueError(f"ledger entry {entry.sequence} closes a lot of no position")
-            size = abs(lot.quantity)
-            trip.quantity += size
-            trip.cost += abs(lot.cost_basis)
-            trip.proceeds += lot.exit_price * size
-            trip.gross += lot.realized_pnl
-            trip.commission += lot.opening_commission + lot.closing_commission
-        if trip is not None and (after == ZERO or (after > ZERO) != trip.long):
-            del open_trips[key]
-            closed.append(_closed(key, entry, trip))
-            trip = None
-        if trip is None and after != ZERO:
-            open_trips[key] = _OpenTrip(entry_time=entry.timestamp, long=after > ZERO)
-    return tuple(closed)
+    return tuple(RoundTripBuilder().add(ledger))
+
+
+class RoundTripBuilder:
+    """``round_trips`` a part of the ledger at a time: ``add`` the entries in order, get
+    the trips they closed (a ledger in parts gives the trips of the whole, in order)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], _OpenTrip] = {}
+
+    def add(self, entries: Iterable[LedgerEntry]) -> list[RoundTrip]:
+        """The trips the next ``entries`` of the ledger closed."""
+        open_trips = self._open
+        closed: list[RoundTrip] = []
+        for entry in entries:
+            after = entry.position_after
+            if entry.strategy_id is None or entry.symbol is None or after is None:
+                continue  # margin interest: the account's, no position
+            key = (entry.strategy_id, entry.symbol)
+            trip = open_trips.get(key)
+            for lot in entry.lots_closed:
+                if trip is None:  # pragma: no cover - a lot is closed only while one is open
+                    raise ValueError(f"ledger entry {entry.sequence} closes a lot of no position")
+                size = abs(lot.quantity)
+                trip.quantity += size
+                trip.cost += abs(lot.cost_basis)
+                trip.proceeds += lot.exit_price * size
+                trip.gross += lot.realized_pnl
+                trip.commission += lot.opening_commission + lot.closing_commission
+            if trip is not None and (after == ZERO or (after > ZERO) != trip.long):
+                del open_trips[key]
+                closed.append(_closed(key, entry, trip))
+                trip = None
+            if trip is None and after != ZERO:
+                open_trips[key] = _OpenTrip(entry_time=entry.timestamp, long=after > ZERO)
+        return closed
 
 
 def _closed(key: tuple[str, str], entry: LedgerEntry, trip: _OpenTrip) -> RoundTrip:
