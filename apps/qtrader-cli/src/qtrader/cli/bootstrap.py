@@ -49,6 +49,7 @@ from qtrader.data import (
     UnknownSourceError,
     open_data_service,
     parse_source_config,
+    use_jemalloc_pool,
 )
 from qtrader.engine import BacktestEngine, BacktestResult, EngineConfig
 from qtrader.execution import ExecutionConfig, SimulatedExecutionService
@@ -101,6 +102,7 @@ def _validated(
 def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
     """The data service of ``data.source``; adapters are looked up by name inside
     ``qtrader-data`` (paths in the block are relative to the config file)."""
+    use_jemalloc_pool()  # memory read and freed goes back (see its docstring)
     name = config.data.source
     try:
         return _validated(

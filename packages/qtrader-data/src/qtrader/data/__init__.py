@@ -6,6 +6,7 @@ format or API into validated columns plus corporate actions and anomalies
 over any of them. ``open_data_service(name, options)`` builds one by name.
 """
 
+from qtrader.data._arrow import use_jemalloc_pool
 from qtrader.data.csv import CsvBarSource, CsvColumns, CsvDataConfig, CsvDataService
 from qtrader.data.errors import (
     Anomaly,
@@ -73,4 +74,5 @@ __all__ = [
     "register_source",
     "source_names",
     "source_spec",
+    "use_jemalloc_pool",
 ]

@@ -49,3 +49,18 @@ def nanosecond_timestamps(values: IntArray) -> pa.Array:
     return pa.Array.from_buffers(
         pa.timestamp("ns"), len(contiguous), [None, pa.py_buffer(contiguous)]
     )
+
+
+def use_jemalloc_pool() -> bool:
+    """Make jemalloc pyarrow's memory pool, where this pyarrow build has it (Linux and
+    macOS wheels do); ``False`` leaves the default. pyarrow's default, mimalloc, keeps the
+    pages of every file read and freed for reuse: 100 files of 10,000 daily bars left the
+    process about 30 MiB larger, and peak memory grew with the bars read. jemalloc hands
+    them back. Process-wide, so the app decides (``qtrader`` does, before loading data);
+    arrays already allocated stay with the pool that made them."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # pragma: no cover - a build without jemalloc
+        return False
+    pa.set_memory_pool(pool)
+    return True

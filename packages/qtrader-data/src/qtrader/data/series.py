@@ -12,7 +12,9 @@ import numpy.typing as npt
 from qtrader.models import FloatArray
 
 IntArray = npt.NDArray[np.int64]
+LineArray = npt.NDArray[np.int64] | npt.NDArray[np.int32]
 DayArray = npt.NDArray[np.datetime64]
+_INT32_MAX = np.iinfo(np.int32).max
 
 # Column order of ``BarSeries.ohlcv``.
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)
@@ -36,8 +38,9 @@ class BarSeries:
     sessions: DayArray
     ohlcv: FloatArray
     intraday: bool = False
-    lines: IntArray | None = None
-    """Where each bar came from in ``path`` (line, or row for Parquet), for messages."""
+    lines: LineArray | None = None
+    """Where each bar came from in ``path`` (line, or row for Parquet), for messages; kept
+    as int32 when they fit (a series lives as long as its stream: 4 bytes a bar less)."""
 
     def __post_init__(self) -> None:
         n = len(self.timestamps)
@@ -47,8 +50,11 @@ class BarSeries:
             or self.sessions.shape != (n,)
         ):
             raise ValueError(f"BarSeries {self.symbol!r}: columns of unequal length")
-        if self.lines is not None and self.lines.shape != (n,):
-            raise ValueError(f"BarSeries {self.symbol!r}: lines of unequal length")
+        if self.lines is not None:
+            if self.lines.shape != (n,):
+                raise ValueError(f"BarSeries {self.symbol!r}: lines of unequal length")
+            if self.lines.dtype != np.int32 and (n == 0 or int(self.lines.max()) <= _INT32_MAX):
+                object.__setattr__(self, "lines", self.lines.astype(np.int32))
         if n > 1 and not bool(np.all(np.diff(self.timestamps) > 0)):
             raise ValueError(f"BarSeries {self.symbol!r}: timestamps not strictly increasing")
         for array in (self.timestamps, self.opened_at, self.sessions, self.ohlcv, self.lines):
