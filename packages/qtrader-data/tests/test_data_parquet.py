@@ -78,10 +78,14 @@ def test_round_trip_of_a_small_frame(tmp_path: Path) -> None:
     assert [float(s.low[0]) for s in slices] == LOW
     assert [float(s.close[0]) for s in slices] == CLOSE
     assert [float(s.volume[0]) for s in slices] == [100.0, 200.0, 300.0]
-    series = service(tmp_path).series("A")
+    series = service(tmp_path).source.load("A").series  # the adapter numbers the rows
     assert series.lines is not None
     assert series.lines.tolist() == [1, 2, 3]
     assert series.path == tmp_path / "A.parquet"
+    kept = service(tmp_path).series("A")  # the service keeps the bars, not the numbers
+    assert kept.lines is None
+    assert kept.path == series.path
+    assert kept.timestamps.tolist() == series.timestamps.tolist()
 
 
 DAILY_FORMS = {

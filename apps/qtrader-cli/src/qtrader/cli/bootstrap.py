@@ -74,7 +74,7 @@ from qtrader.risk import (
 
 T = TypeVar("T")
 
-RECORDS_PER_BATCH = 8192
+RECORDS_PER_BATCH = 2048
 """Records a streamed run hands to its files at a time (a few MiB of models)."""
 
 DISTRIBUTIONS = (

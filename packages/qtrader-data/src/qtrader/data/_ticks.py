@@ -27,8 +27,12 @@ def bad_ticks(series: BarSeries) -> tuple[Anomaly, ...]:
     body_high = np.maximum(ohlcv[:, OPEN], ohlcv[:, CLOSE])
     low_spike = ohlcv[:, LOW] < LOW_RATIO * body_low
     high_spike = ohlcv[:, HIGH] > HIGH_RATIO * body_high
+    spikes = np.flatnonzero(low_spike | high_spike)
+    if not len(spikes):
+        return ()
+    sessions = series.sessions  # made once, for the spikes' dates
     found = []
-    for i in np.flatnonzero(low_spike | high_spike):
+    for i in spikes:
         o, h, lo, c = (float(ohlcv[i, k]) for k in (OPEN, HIGH, LOW, CLOSE))
         parts = []
         if low_spike[i]:
@@ -39,7 +43,7 @@ def bad_ticks(series: BarSeries) -> tuple[Anomaly, ...]:
         found.append(
             Anomaly(
                 series.symbol,
-                str(series.sessions[i]),
+                str(sessions[i]),
                 f"likely bad tick: {what} (open {o:g}, high {h:g}, low {lo:g}, close {c:g}); "
                 "kept as is: a stop or limit order may fill against it",
                 AnomalyAction.REPORTED,

@@ -134,7 +134,7 @@ def _drain_blocks(
             positions.append(np.arange(first, last, dtype=np.int64))
             stamps.append(s.timestamps[first:last])
             rows.append(s.ohlcv[first:last])
-            opened.append(s.opened_at[first:last])
+            opened.append(s.opened_between(first, last))
             cursors[i] = last
         owner = np.concatenate(owners)
         stamp = np.concatenate(stamps)

@@ -9,6 +9,7 @@ ex-date.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -113,6 +114,8 @@ class HistoricalDataService:
         reported = data.anomalies
         if self.price_adjustment is PriceAdjustment.UNADJUSTED:
             reported += suspected_splits(data.series, data.actions)
+        # Every message about the file is written now: the kept bars need no line numbers.
+        data = dataclasses.replace(data, series=data.series.without_lines())
         self._loaded[symbol] = data
         self._anomalies[symbol] = tuple(sorted(reported, key=_anomaly_order))
         return data
