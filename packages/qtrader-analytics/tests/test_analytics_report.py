@@ -84,7 +84,7 @@ def test_the_same_data_give_the_same_bytes() -> None:
 def test_empty_flat_and_single_row_inputs_render() -> None:
     empty = render_report(data(equity=[], prices=[], trades=[], strategy_pnl={}, metrics={}))
     assert "no rows" in empty
-    assert "no symbol chosen" in empty
+    assert "no prices of" in empty  # a symbol is set, its prices are not
     assert "<svg" not in empty
     flat = render_report(data(equity=[(at(2024, 1, 2), 100.0), (at(2024, 1, 3), 100.0)]))
     assert 'class="line"' in flat
@@ -150,3 +150,11 @@ def test_values_that_are_not_finite_are_left_out_of_the_drawings() -> None:
     assert '<rect class="bar neg" x="485.00" y="45.00" width="1.00"' in page
     clean = data(prices=kept_prices, trades=kept_trades, strategy_pnl={"good": 10.0, "broken": nan})
     assert page == render_report(clean)
+
+
+def test_the_price_section_says_why_it_is_empty() -> None:
+    page = render_report(data(symbol=None, prices=[], trades=[]))
+    assert "no symbol chosen (no fills, and no report symbol set)" in page
+    page = render_report(data(symbol="A&B", prices=[], trades=[]))
+    assert "no prices of A&amp;B in the backtest window" in page
+    assert "no symbol chosen" not in page

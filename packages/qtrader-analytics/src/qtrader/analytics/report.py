@@ -230,8 +230,10 @@ def _monthly_table(equity: Sequence[tuple[datetime, float]]) -> str:
 
 
 def _price_chart(data: ReportData) -> str:
-    if data.symbol is None or not data.prices:
+    if data.symbol is None:
         return '<p class="empty">no symbol chosen (no fills, and no report symbol set)</p>'
+    if not data.prices:
+        return f'<p class="empty">no prices of {escape(data.symbol)} in the backtest window</p>'
     xy = thin([(p.timestamp.timestamp(), p.close) for p in data.prices])
     marks = [(t.timestamp.timestamp(), t.price, t) for t in data.trades]
     frame = _Frame(
