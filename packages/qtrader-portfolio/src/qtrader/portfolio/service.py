@@ -20,6 +20,7 @@ from qtrader.models import (
     to_decimal,
 )
 from qtrader.portfolio._arith import divide
+from qtrader.portfolio._ids import IdSet
 from qtrader.portfolio.book import PositionBook
 from qtrader.portfolio.config import PortfolioConfig
 from qtrader.portfolio.errors import PortfolioError
@@ -102,7 +103,7 @@ class LotPortfolioService:
         self._marked_at: datetime | None = None
         self._entries: list[LedgerEntry] = []
         self._drained = 0  # entries handed over by ``drain_ledger`` (sequence numbers go on)
-        self._fill_ids: set[str] = set()
+        self._fill_ids = IdSet()  # a bit a fill for the venue's usual ids
         self._realized = ZERO
         self._commissions = ZERO
         self._dividends = ZERO
