@@ -127,7 +127,9 @@ def execute(task: RunTask) -> RunRecord:
     try:
         config = validate(task.document, f"run {task.run_id}")
         output = None if task.output is None else Path(task.output)
-        outcome = run_backtest(config, base_dir, output, data=_data_for(config, base_dir))
+        outcome = run_backtest(
+            config, base_dir, output, data=_data_for(config, base_dir), stream_records=True
+        )
     except Exception as exc:  # a failed run is recorded and never stops the sweep
         return RunRecord(
             task.index,
