@@ -139,3 +139,15 @@ def test_a_streamed_run_that_fails_leaves_the_previous_results_untouched(tiny: P
         )
     assert files(out) == before
     assert not [p.name for p in tiny.iterdir() if p.name.startswith(".")]
+
+
+def test_without_an_output_folder_the_records_are_only_added_up() -> None:
+    config = BacktestConfig.model_validate(multi_strategy_with_costs())
+    kept = run_backtest(config, EXAMPLES, None)
+    streamed = run_backtest(config, EXAMPLES, None, stream_records=True, records_per_batch=5)
+    assert streamed.result.records_streamed
+    assert streamed.result.fills == ()
+    assert streamed.metrics == kept.metrics
+    assert streamed.decisions == kept.decisions
+    assert streamed.refusals == kept.refusals
+    assert kept.metrics["num_trades"] > 50  # type: ignore[operator]

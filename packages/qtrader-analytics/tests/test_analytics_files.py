@@ -317,7 +317,9 @@ def test_the_streamed_tables_are_the_tables_of_the_whole_result(tmp_path: Path) 
     assert stream.path.parent == tmp_path
     assert stream.path.name.startswith(".out.")
     streamed = replace(whole, fills=(), ledger=(), records_streamed=True)
-    assert metrics_from(RunFigures.of(streamed, stream.fills), stream.trades) == metrics
+    tally = stream.tally
+    assert metrics_from(RunFigures.of(streamed, tally.fills), tally.trades) == metrics
+    assert tally.fills_by_symbol == {"AAA": 2}
     stream.publish(streamed, metrics, {"config.yaml": "a: 1\n"})
     written = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}
     assert set(written) == STREAMED_FILES

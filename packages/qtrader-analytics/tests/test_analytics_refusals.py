@@ -167,3 +167,21 @@ def test_streamed_orders_updates_and_decisions_are_the_whole_tables(tmp_path: Pa
         assert (tmp_path / "out" / name).read_text(encoding="utf-8") == tables[name], name
     ids = [line.split(",")[1] for line in tables["orders.csv"].splitlines()[1:]]
     assert ids == ["O1", "O2", "R1", "O3"]  # at T1 the orders first, then the refused request
+
+
+def test_remembered_orders_place_a_later_refusal_and_are_forgotten_when_done() -> None:
+    def order(n: int) -> Order:
+        return Order(
+            id=f"O{n}", created_at=T1, strategy_id="s", symbol=f"S{n}", side=Side.BUY,
+            quantity=Decimal(1), type=OrderType.MARKET,
+        )  # fmt: skip
+
+    def update(n: int, status: OrderStatus) -> OrderUpdate:
+        return OrderUpdate(order_id=f"O{n}", status=status, timestamp=T2, reason="r")
+
+    collector = RefusalCollector(remember_orders=True)
+    collector.add((), (), (order(1), order(2), order(3)), ())
+    collector.add((), (update(2, OrderStatus.FILLED), update(1, OrderStatus.REJECTED)), (), ())
+    assert collector.refusals() == (Refusal(T2, "s", "S1", "venue", "r"),)
+    assert collector.unplaced == frozenset()
+    assert set(collector._orders or ()) == {"O3"}  # only the order still working is kept

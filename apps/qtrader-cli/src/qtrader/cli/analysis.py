@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from qtrader.analytics import (
-    ResultFileStream,
+    RecordTally,
     RoundTrip,
     RunFigures,
     TradeTally,
@@ -162,18 +162,24 @@ def analyse(
 def analyse_streamed(
     config: BacktestConfig,
     result: BacktestResult,
-    stream: ResultFileStream,
+    tally: RecordTally,
     data: DataService,
     models: Mapping[str, str],
+    folder: Path | None,
 ) -> Analysis:
-    """``analyse`` of a run whose records went to ``stream`` (closed: its record tables
-    are written): the figures and trips it added up, the report symbol's fills read back
-    from its ``fills.csv``. The metrics and report are those ``analyse`` gives."""
-    symbol = config.report.symbol or _most_counted(stream.fills_by_symbol)
+    """``analyse`` of a run whose records streamed: the figures and trips ``tally`` added
+    up; with ``folder`` (its record tables, written and closed) the report too, the report
+    symbol's fills read back from its ``fills.csv``. The metrics and report are those
+    ``analyse`` gives."""
+    symbol = None
+    if folder is not None:
+        symbol = config.report.symbol or _most_counted(tally.fills_by_symbol)
     series = market_series(config, data, symbol)
-    metrics = metrics_from(RunFigures.of(result, stream.fills), stream.trades, series.benchmark)
-    _, marks = fill_marks(stream.path, symbol)
-    page = _render(config, result.equity, metrics, stream.trades, models, symbol, series, marks)
+    metrics = metrics_from(RunFigures.of(result, tally.fills), tally.trades, series.benchmark)
+    if folder is None:
+        return Analysis((), metrics, "")
+    _, marks = fill_marks(folder, symbol)
+    page = _render(config, result.equity, metrics, tally.trades, models, symbol, series, marks)
     return Analysis((), metrics, page)
 
 

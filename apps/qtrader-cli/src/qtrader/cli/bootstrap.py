@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from qtrader.analytics import (
+    RecordTally,
     Refusal,
     RefusalCollector,
     ResultFileStream,
@@ -367,16 +368,22 @@ class RunOutcome:
 
 
 class _StreamedRun:
-    """The sink of a run that writes its files as it goes: the record tables, and the
-    risk decisions counted for the console."""
+    """The sink of a run that streams its records: the record tables (with an output
+    folder) or only what the metrics need of them, and the risk decisions and refusals
+    counted for the console."""
 
-    def __init__(self, files: ResultFileStream) -> None:
+    def __init__(self, files: ResultFileStream | None) -> None:
         self.files = files
+        self.tally = RecordTally() if files is None else files.tally
         self.decisions = DecisionTally()
-        self._refusals = RefusalCollector()
+        # Without files to read the orders back from, the working orders are remembered.
+        self._refusals = RefusalCollector(remember_orders=files is None)
 
     def write(self, batch: RecordBatch) -> None:
-        self.files.write(batch)
+        if self.files is None:
+            self.tally.add(batch)
+        else:
+            self.files.write(batch)
         self.decisions.add(batch.decisions)
         self._refusals.add(batch.rejections, batch.order_updates, batch.orders, batch.decisions)
 
@@ -384,7 +391,7 @@ class _StreamedRun:
         """Every refusal of the run; a venue's refusal of an order placed in an earlier
         batch gets its strategy and symbol from the ``orders.csv`` written (closed)."""
         unplaced = self._refusals.unplaced
-        if unplaced:
+        if unplaced and self.files is not None:
             with (self.files.path / "orders.csv").open(newline="", encoding="utf-8") as handle:
                 for row in csv.DictReader(handle):
                     if row["order_id"] in unplaced:
@@ -406,11 +413,12 @@ def run_backtest(
 
     Strategies' ``ctx.log`` lines at ``log_level`` or above are collected (prefixed with
     the bar's time and the strategy id, never the wall clock) and written to ``log.txt``.
-    With ``stream_records`` (and an ``output``), the records are written as the run goes
-    and not kept (``qtrader backtest`` does so: memory stays flat as runs get longer); the
-    files are the same, and the outcome's result holds no records (``records_streamed``).
+    With ``stream_records``, the records are written as the run goes (or, without an
+    ``output``, only added up) and not kept (``qtrader backtest`` and sweeps do so: memory
+    stays flat as runs get longer); the files and metrics are the same, and the outcome's
+    result holds no records (``records_streamed``).
     """
-    if stream_records and output is not None:
+    if stream_records:
         return _run_streamed(config, base_dir, output, data, progress, log_level, records_per_batch)
     backtest = bootstrap(config, base_dir, data)
     _check_analysis_symbols(config, backtest.data)
@@ -431,29 +439,34 @@ def run_backtest(
 def _run_streamed(
     config: BacktestConfig,
     base_dir: Path,
-    output: Path,
+    output: Path | None,
     data: HistoricalDataService | None,
     progress: Callable[[datetime], None] | None,
     log_level: int,
     records_per_batch: int,
 ) -> RunOutcome:
-    files = ResultFileStream(output)  # a foreign output folder is refused before the run
+    # A foreign output folder is refused here, before the run.
+    files = None if output is None else ResultFileStream(output)
     try:
         sink = _StreamedRun(files)
         backtest = bootstrap(config, base_dir, data, sink, records_per_batch)
         _check_analysis_symbols(config, backtest.data)
         with _strategy_log(log_level) as lines:
             result = backtest.engine.run(progress)
-        files.close()
         anomalies = backtest.data.anomalies
         models = models_used(config, base_dir, backtest.data)
-        analysis = analyse_streamed(config, result, files, backtest.data, models)
+        if files is not None:
+            files.close()
+        folder = None if files is None else files.path
+        analysis = analyse_streamed(config, result, sink.tally, backtest.data, models, folder)
         refused = sink.refusals()
-        extra = _extra_files(config, base_dir, anomalies, lines)
-        extra["report.html"] = analysis.report
-        files.publish(result, analysis.metrics, extra)
+        if files is not None:
+            extra = _extra_files(config, base_dir, anomalies, lines)
+            extra["report.html"] = analysis.report
+            files.publish(result, analysis.metrics, extra)
     except BaseException:
-        files.discard()
+        if files is not None:
+            files.discard()
         raise
     execution = execution_config(config).describe()
     return RunOutcome(

@@ -33,7 +33,7 @@ from qtrader.analytics.report import (
     monthly_returns,
     render_report,
 )
-from qtrader.analytics.stream import ResultFileStream
+from qtrader.analytics.stream import RecordTally, ResultFileStream
 from qtrader.analytics.trades import RoundTrip, RoundTripBuilder, round_trips
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "RESULT_FILES",
     "FillTotals",
     "PricePoint",
+    "RecordTally",
     "Refusal",
     "RefusalCollector",
     "ReportData",

@@ -28,7 +28,9 @@ class Refusal:
     reason: str
 
 
-_REFUSERS = ("context", "risk", "venue")  # in the order they see a request
+_REFUSERS = ("context", "risk", "venue")
+_DONE = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+"""An order's last update, but for a refusal."""  # in the order they see a request
 
 
 def refusals(result: BacktestResult) -> tuple[Refusal, ...]:
@@ -45,10 +47,15 @@ class RefusalCollector:
     keeps only its refusals). A part holds every record of its timestamps, so the
     refusals of all parts, sorted, are those of the whole run."""
 
-    def __init__(self) -> None:
+    def __init__(self, remember_orders: bool = False) -> None:
+        """``remember_orders``: keep the strategy and symbol of each order seen until it is
+        filled, cancelled, expired or rejected, so a venue's refusal of an earlier part's
+        order is placed without ``place`` (for a run whose orders are not written
+        anywhere); memory grows with the orders working, not with the run."""
         self._found: list[Refusal] = []
         # venue refusals of an order of an earlier part: index in ``_found`` by order id
         self._unplaced: dict[str, list[int]] = {}
+        self._orders: dict[str, tuple[str, str]] | None = {} if remember_orders else None
 
     def add(
         self,
@@ -61,8 +68,14 @@ class RefusalCollector:
         ours = {r.id: r for r in rejections}
         by_id: dict[str, Order] | None = None
         found = self._found
+        remembered = self._orders
+        if remembered is not None:
+            orders = tuple(orders)
+            remembered.update((o.id, (o.strategy_id, o.symbol)) for o in orders)
         for update in updates:
             if update.status is not OrderStatus.REJECTED:
+                if remembered is not None and update.status in _DONE:
+                    remembered.pop(update.order_id, None)
                 continue
             mine = ours.get(update.order_id)
             if mine is not None:
@@ -75,9 +88,14 @@ class RefusalCollector:
             if by_id is None:
                 by_id = {o.id: o for o in orders}
             order = by_id.get(update.order_id)
-            if order is None:
+            known = None if remembered is None else remembered.pop(update.order_id, None)
+            if order is not None:
+                strategy, symbol = order.strategy_id, order.symbol
+            elif known is not None:
+                strategy, symbol = known
+            else:
                 self._unplaced.setdefault(update.order_id, []).append(len(found))
-            strategy, symbol = ("", "") if order is None else (order.strategy_id, order.symbol)
+                strategy, symbol = "", ""
             found.append(Refusal(update.timestamp, strategy, symbol, "venue", update.reason))
         found.extend(
             Refusal(d.timestamp, d.intent.strategy_id, d.intent.symbol, "risk", d.reason)

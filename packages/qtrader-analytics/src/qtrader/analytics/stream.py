@@ -37,7 +37,7 @@ from qtrader.analytics.files import (
     order_rows,
 )
 from qtrader.analytics.metrics import FillTotals, TradeTally
-from qtrader.analytics.trades import RoundTripBuilder
+from qtrader.analytics.trades import RoundTrip, RoundTripBuilder
 from qtrader.models import BacktestResult, RecordBatch
 
 _HEADERS = {
@@ -53,6 +53,31 @@ _HEADERS = {
     "ledger.csv": [*(header for header, _ in LEDGER_COLUMNS), "lots_closed", "lots_named"],
     "risk_decisions.csv": list(DECISION_HEADERS),
 }
+
+
+class RecordTally:
+    """What the metrics need of a run's records, added up a batch at a time and nothing
+    kept: the fills' totals, the round trips' tally and how often each symbol traded. A
+    ``RecordSink`` by itself (a run that writes no files), and part of ``ResultFileStream``."""
+
+    def __init__(self) -> None:
+        self._trips = RoundTripBuilder()
+        self.trades = TradeTally()
+        """The round trips so far, as the metrics need them."""
+        self.fills = FillTotals()
+        """The fills' number, notional and commission so far."""
+        self.fills_by_symbol: Counter[str] = Counter()
+
+    def write(self, batch: RecordBatch) -> None:
+        self.add(batch)
+
+    def add(self, batch: RecordBatch) -> list[RoundTrip]:
+        """Add up ``batch``; the round trips its ledger entries closed."""
+        trips = self._trips.add(batch.ledger) if batch.ledger else []
+        self.trades.add(trips)
+        self.fills.add(batch.fills)
+        self.fills_by_symbol.update(fill.symbol for fill in batch.fills)
+        return trips
 
 
 class ResultFileStream:
@@ -71,12 +96,8 @@ class ResultFileStream:
         except BaseException:
             self.discard()
             raise
-        self._trips = RoundTripBuilder()
-        self.trades = TradeTally()
-        """The round trips so far, as the metrics need them."""
-        self.fills = FillTotals()
-        """The fills' number, notional and commission so far."""
-        self.fills_by_symbol: Counter[str] = Counter()
+        self.tally = RecordTally()
+        """What the metrics need of the records written so far."""
 
     @property
     def path(self) -> Path:
@@ -100,12 +121,9 @@ class ResultFileStream:
                 files["risk_decisions.csv"].write(_decisions_table(batch.decisions, stamps, False))
             if batch.ledger:
                 files["ledger.csv"].write(_ledger_table(batch.ledger, stamps, False))
-                trips = self._trips.add(batch.ledger)
-                if trips:
-                    files["trades.csv"].write(_table(trips, TRADE_COLUMNS, stamps, False))
-                    self.trades.add(trips)
-        self.fills.add(batch.fills)
-        self.fills_by_symbol.update(fill.symbol for fill in batch.fills)
+            trips = self.tally.add(batch)
+            if trips:
+                files["trades.csv"].write(_table(trips, TRADE_COLUMNS, stamps, False))
 
     def close(self) -> None:
         """Finish the record tables (the engine has handed over its last batch)."""
