@@ -370,3 +370,15 @@ def test_a_streamed_result_is_refused_where_its_records_are_needed() -> None:
         RunFigures.of(streamed)
     with pytest.raises(ValueError, match="streamed"):
         result_tables(streamed)
+
+
+def test_a_relative_folder_is_published_where_it_was_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stream = ResultFileStream(Path("out"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # e.g. a strategy changed the working folder
+    stream.publish(result(), {})
+    assert (tmp_path / "out" / "fills.csv").is_file()
+    assert list((tmp_path / "elsewhere").iterdir()) == []

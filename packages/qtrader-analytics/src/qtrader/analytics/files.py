@@ -270,7 +270,8 @@ class ResultFolder:
     """
 
     def __init__(self, directory: Path, names: Iterable[str] = ()) -> None:
-        self.directory = directory
+        # absolute: a run's strategies could change the working folder before ``publish``
+        directory = self.directory = directory.absolute()
         parent = directory.parent
         parent.mkdir(parents=True, exist_ok=True)
         if directory.exists():
