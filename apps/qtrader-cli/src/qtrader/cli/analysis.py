@@ -16,7 +16,6 @@ from qtrader.analytics import (
     RoundTrip,
     RunFigures,
     TradeTally,
-    compute_metrics,
     metrics_from,
     round_trips,
 )
@@ -147,14 +146,14 @@ def analyse(
     of a run (a run that writes no files, such as most runs of a sweep, skips the report
     and the pass over the report symbol's prices)."""
     trades = round_trips(result.ledger)
+    tally = TradeTally(trades)
     symbol = report_symbol(config, result.fills) if report else None
     series = market_series(config, data, symbol)
-    metrics = compute_metrics(result, trades, series.benchmark)
+    metrics = metrics_from(RunFigures.of(result), tally, series.benchmark)
     if not report:
         return Analysis(trades, metrics, "")
     fills = [f for f in result.fills if f.symbol == symbol]
     marks = [TradeMark(f.timestamp, f.side.value, float(f.quantity), float(f.price)) for f in fills]
-    tally = TradeTally(trades)
     page = _render(config, result.equity, metrics, tally, models, symbol, series, marks)
     return Analysis(trades, metrics, page)
 
@@ -220,12 +219,7 @@ def _strategy_pnl(config: BacktestConfig, trades: TradeTally) -> dict[str, float
 
 
 def _rows(folder: Path, name: str) -> list[dict[str, str]]:
-    path = folder / name
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+    return list(_each_row(folder, name))
 
 
 def _decimal(row: Mapping[str, str], key: str, where: str) -> Decimal:

@@ -17,17 +17,12 @@ from pathlib import Path
 from typing import TextIO
 
 from qtrader.analytics.files import (
-    DECISION_HEADERS,
     EQUITY_COLUMNS,
     FILL_COLUMNS,
-    LEDGER_COLUMNS,
-    ORDER_COLUMNS,
-    ORDER_EXTRA_COLUMNS,
     TRADE_COLUMNS,
     UPDATE_COLUMNS,
     ResultFolder,
     _collection_paused,
-    _csv,
     _decisions_table,
     _ledger_table,
     _orders_table,
@@ -40,19 +35,18 @@ from qtrader.analytics.metrics import FillTotals, TradeTally
 from qtrader.analytics.trades import RoundTrip, RoundTripBuilder
 from qtrader.models import BacktestResult, RecordBatch
 
-_HEADERS = {
-    "fills.csv": [header for header, _ in FILL_COLUMNS],
-    "orders.csv": [
-        *(header for header, _ in ORDER_COLUMNS),
-        *ORDER_EXTRA_COLUMNS[:-1],
-        "close_lots",
-        ORDER_EXTRA_COLUMNS[-1],
-    ],
-    "order_updates.csv": [header for header, _ in UPDATE_COLUMNS],
-    "trades.csv": [header for header, _ in TRADE_COLUMNS],
-    "ledger.csv": [*(header for header, _ in LEDGER_COLUMNS), "lots_closed", "lots_named"],
-    "risk_decisions.csv": list(DECISION_HEADERS),
-}
+
+def _headers() -> dict[str, str]:
+    """The header line of each record table: the table of no records."""
+    stamps = _Stamps()
+    return {
+        "fills.csv": _table((), FILL_COLUMNS, stamps),
+        "orders.csv": _orders_table((), stamps),
+        "order_updates.csv": _table((), UPDATE_COLUMNS, stamps),
+        "trades.csv": _table((), TRADE_COLUMNS, stamps),
+        "ledger.csv": _ledger_table((), stamps),
+        "risk_decisions.csv": _decisions_table((), stamps),
+    }
 
 
 class RecordTally:
@@ -90,9 +84,9 @@ class ResultFileStream:
         self._folder = ResultFolder(directory)
         self._files: dict[str, TextIO] = {}
         try:
-            for name, headers in _HEADERS.items():
+            for name, header in _headers().items():
                 handle = self._files[name] = self._folder.open(name)
-                handle.write(_csv(headers, [() for _ in headers], _Stamps()))
+                handle.write(header)
         except BaseException:
             self.discard()
             raise
