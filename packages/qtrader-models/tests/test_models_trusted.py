@@ -78,7 +78,7 @@ def test_a_model_with_private_state_cannot_be_built_trusted() -> None:
         _cache: int = 0
 
     assert WithPrivate(x=1).x == 1
-    with pytest.raises(TypeError, match="WithPrivate has post-init or private state"):
+    with pytest.raises(TypeError, match="WithPrivate has post-init, private state"):
         WithPrivate.trusted({"x": 1})
 
 
@@ -93,3 +93,29 @@ def test_instances_share_the_set_of_fields_given_and_a_copy_never_changes_it() -
     assert first.model_fields_set == second.model_fields_set == set(given)
     assert changed.model_dump(exclude_unset=True)["tag"] == "x"
     assert "tag" not in second.model_dump(exclude_unset=True)
+
+
+def test_every_field_given_out_of_order_is_laid_out_in_the_declared_order() -> None:
+    in_order = dict(FILL, slippage_per_share=Decimal(0), slippage_cost=Decimal(0), close_lots=())
+    shuffled = dict(reversed(list(in_order.items())))
+    trusted = Fill.trusted(shuffled)
+    assert list(trusted.__dict__) == list(Fill.model_fields)
+    assert repr(trusted) == repr(Fill(**FILL))
+    assert trusted.model_fields_set == set(in_order)
+    # given in order, the dict itself is kept and the set of fields is shared
+    kept = dict(in_order)
+    first, second = Fill.trusted(kept), Fill.trusted(dict(in_order))
+    assert first.__dict__ is kept
+    assert first.model_fields_set is second.model_fields_set
+
+
+def test_a_model_with_its_own_constructor_cannot_be_built_trusted() -> None:
+    class Counted(FrozenModel):
+        x: int
+
+        def __new__(cls, *args: object, **kwargs: object) -> Counted:
+            return super().__new__(cls)
+
+    assert Counted(x=1).x == 1
+    with pytest.raises(TypeError, match="Counted has post-init, private state or its own __new__"):
+        Counted.trusted({"x": 1})
