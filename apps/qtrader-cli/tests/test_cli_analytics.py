@@ -69,6 +69,51 @@ def test_alpha_and_beta_against_the_benchmark_symbol(tmp_path: Path) -> None:
     assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
 
 
+def test_a_session_missing_from_the_benchmark_is_left_out_not_paired_with_two(
+    tmp_path: Path,
+) -> None:
+    # BBB has no bar on 01-07: its 01-08 close is two sessions after its 01-06 one, so
+    # neither 01-07 nor 01-08 has a benchmark return to set beside the strategy's one-day
+    # return. Beta and alpha come from 01-05, 01-06 and 01-11 only.
+    config = write_project(tmp_path)
+    bbb = tmp_path / "data" / "BBB.csv"
+    bbb.write_text(
+        "".join(line for line in bbb.read_text().splitlines(True) if "01-07" not in line)
+    )
+    out = tmp_path / "out"
+    backtest(config, out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
+    daily = np.array(equity[1:]) / np.array(equity[:-1]) - 1  # 01-05 ... 01-11
+    r = daily[[0, 1, 4]]
+    b = np.array([0.02, 103 / 102 - 1, 53 / 52.52 - 1])
+    beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
+    assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
+    assert metrics["alpha"] == pytest.approx((1 + np.mean(r - beta * b)) ** 252 - 1, rel=1e-9)
+    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+
+
+def test_a_benchmark_session_the_run_does_not_have_is_compounded_into_the_next(
+    tmp_path: Path,
+) -> None:
+    # AAA has no bar on 01-07 (the run has no such session): the strategy's 01-08 return
+    # spans two of BBB's sessions, and so does the benchmark return set beside it.
+    config = write_project(tmp_path)
+    aaa = tmp_path / "data" / "AAA.csv"
+    aaa.write_text(
+        "".join(line for line in aaa.read_text().splitlines(True) if "01-07" not in line)
+    )
+    out = tmp_path / "out"
+    backtest(config, out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
+    r = np.array(equity[1:]) / np.array(equity[:-1]) - 1  # 01-05, 01-06, 01-08, 01-11
+    b = np.array([0.02, 103 / 102 - 1, 53.02 / 51.5 - 1, 53 / 52.52 - 1])
+    beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
+    assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
+    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+
+
 def test_an_unknown_benchmark_symbol_is_a_config_error(tmp_path: Path) -> None:
     config = write_project(tmp_path, benchmark="benchmark: ZZZ")
     result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])

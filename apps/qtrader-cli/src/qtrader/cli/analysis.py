@@ -5,6 +5,8 @@ results folder."""
 from __future__ import annotations
 
 import csv
+import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -46,12 +48,16 @@ class MarketSeries:
 
 
 def market_series(
-    config: BacktestConfig, data: DataService, report_symbol: str | None
+    config: BacktestConfig,
+    data: DataService,
+    report_symbol: str | None,
+    sessions: Iterable[date],
 ) -> MarketSeries:
     """One pass over the data for the benchmark and the report symbol (either may be
-    missing). The benchmark's return of a session is ``(close + dividend) x split ratio /
-    previous close - 1`` for the actions its feed does not already carry in its prices,
-    from the last bar of each session."""
+    missing). The benchmark's return of one of its sessions is ``(close + dividend) x
+    split ratio / previous close - 1`` for the actions its feed does not already carry in
+    its prices, from the last bar of each session; see ``_total_returns`` for how they
+    are set beside the run's ``sessions`` (its equity rows' dates, in order)."""
     symbols = tuple(dict.fromkeys(s for s in (config.benchmark, report_symbol) if s))
     if not symbols:
         return MarketSeries(None, [])
@@ -91,21 +97,40 @@ def market_series(
                 f"benchmark: no bars of {config.benchmark!r} between {config.start} and "
                 f"{config.end}"
             )
-        benchmark = _total_returns(closes, factors)
+        benchmark = _total_returns(closes, factors, sessions)
     return MarketSeries(benchmark, prices)
 
 
 def _total_returns(
-    closes: Mapping[date, float], factors: Mapping[date, tuple[float, float]]
+    closes: Mapping[date, float],
+    factors: Mapping[date, tuple[float, float]],
+    sessions: Iterable[date],
 ) -> list[tuple[date, float]]:
+    """The benchmark's return over each of the run's sessions: from its close on the
+    run's previous session to its close on this one. A session either close is missing
+    from has none (a two-session return beside the run's one-session one would skew alpha
+    and beta); benchmark sessions the run does not have are compounded into the next."""
+    days = list(closes)
+    place = {day: i for i, day in enumerate(days)}
+    daily = [math.nan]  # return of each benchmark session since the one before it
+    for previous, day in itertools.pairwise(days):
+        ratio, dividend = factors.get(day, (1.0, 0.0))
+        daily.append((closes[day] + dividend) * ratio / closes[previous] - 1.0)
     out = []
-    previous: float | None = None
-    for day, close in closes.items():
-        if previous is not None:
-            ratio, dividend = factors.get(day, (1.0, 0.0))
-            out.append((day, (close + dividend) * ratio / previous - 1.0))
-        previous = close
+    run_sessions = list(dict.fromkeys(sessions))
+    for previous, day in itertools.pairwise(run_sessions):
+        start, end = place.get(previous), place.get(day)
+        if start is None or end is None:
+            continue
+        if end == start + 1:
+            out.append((day, daily[end]))
+        else:
+            out.append((day, math.prod(1.0 + r for r in daily[start + 1 : end + 1]) - 1.0))
     return out
+
+
+def _sessions(equity: Iterable[EquityRow]) -> Iterator[date]:
+    return (row.timestamp.date() for row in equity)
 
 
 def report_symbol(config: BacktestConfig, fills: Iterable[Fill]) -> str | None:
@@ -148,7 +173,7 @@ def analyse(
     trades = round_trips(result.ledger)
     tally = TradeTally(trades)
     symbol = report_symbol(config, result.fills) if report else None
-    series = market_series(config, data, symbol)
+    series = market_series(config, data, symbol, _sessions(result.equity))
     metrics = metrics_from(RunFigures.of(result), tally, series.benchmark)
     if not report:
         return Analysis(trades, metrics, "")
@@ -173,7 +198,7 @@ def analyse_streamed(
     symbol = None
     if folder is not None:
         symbol = config.report.symbol or _most_counted(tally.fills_by_symbol)
-    series = market_series(config, data, symbol)
+    series = market_series(config, data, symbol, _sessions(result.equity))
     metrics = metrics_from(RunFigures.of(result, tally.fills), tally.trades, series.benchmark)
     if folder is None:
         return Analysis((), metrics, "")
@@ -343,7 +368,7 @@ def rebuild(
     figures = figures_from_files(folder, config.initial_cash)
     trades = TradeTally(trades_from_file(folder))
     symbol, marks = fill_marks(folder, config.report.symbol)
-    series = market_series(config, data, symbol)
+    series = market_series(config, data, symbol, _sessions(figures.equity))
     metrics = metrics_from(figures, trades, series.benchmark)
     report = _render(config, figures.equity, metrics, trades, models, symbol, series, marks)
     return metrics, report
