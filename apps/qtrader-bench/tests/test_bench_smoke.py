@@ -316,3 +316,20 @@ def test_the_skip_estimate_follows_the_growth_the_smaller_sizes_showed() -> None
     assert 218 < estimate < 219
     # Never less than linear, even when the smaller sizes grew slower (start-up cost).
     assert cli.estimate_seconds([(50_000, 1.0), (500_000, 2.0)], 1_000_000) == pytest.approx(4.0)
+
+
+def test_qtrader_sources_get_their_bytecode_whatever_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The peers are installed with --compile-bytecode; QTrader's modules, installed
+    # editable here, get theirs from compile_qtrader_sources even when writing bytecode
+    # at import is switched off.
+    import importlib.util  # noqa: PLC0415
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    folders = envs.compile_qtrader_sources()
+    source = Path(envs.__file__)
+    assert any(source.is_relative_to(folder) for folder in folders)
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    assert cached.exists()
+    assert cached.stat().st_mtime >= source.stat().st_mtime

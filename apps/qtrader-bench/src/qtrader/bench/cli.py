@@ -20,7 +20,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qtrader.bench.data import Size, ensure_dataset, symbol_names
-from qtrader.bench.envs import LABELS, PEERS, PeerEnv, PeerUnavailableError, ensure_env
+from qtrader.bench.envs import (
+    LABELS,
+    PEERS,
+    PeerEnv,
+    PeerUnavailableError,
+    compile_qtrader_sources,
+    ensure_env,
+)
 from qtrader.bench.fills import (
     Fill,
     FillsMismatchError,
@@ -206,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"qtrader-bench on {machine()}; sizes {', '.join(s.label for s in args.sizes)}; "
         f"{args.repeat} runs each, alternated; medians")  # fmt: skip
     peers = prepare_peers(args.peers, args.envs_dir)
+    compile_qtrader_sources()
     rows: list[Row] = []
     previous: dict[str, list[tuple[int, float]]] = {}
     try:

@@ -7,6 +7,7 @@ requirements and the interpreter matches. The peers never enter QTrader's ``uv.l
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import os
 import shutil
@@ -82,3 +83,20 @@ def ensure_env(peer: str, envs_dir: Path) -> PeerEnv:
     )  # fmt: skip
     stamp.write_text(expected)
     return PeerEnv(peer, python, script(peer))
+
+
+def compile_qtrader_sources() -> list[Path]:
+    """Write the bytecode of QTrader's own modules, as the peers' installs have theirs.
+
+    In this workspace QTrader is installed editable: its modules are read from
+    ``packages/*/src``, which uv's ``compile-bytecode`` does not reach, and where nothing
+    is written while ``PYTHONDONTWRITEBYTECODE`` is set; every run would compile them
+    again (about 0.1 s), which an installed wheel never does. ``compileall`` writes the
+    ``.pyc`` files whatever that variable says. The folders compiled are returned.
+    """
+    import qtrader  # noqa: PLC0415  (the namespace package: its portions are the sources)
+
+    folders = [Path(portion) for portion in qtrader.__path__]
+    for folder in folders:
+        compileall.compile_dir(folder, quiet=1)
+    return folders
