@@ -54,19 +54,32 @@ def backtest(config: Path, out: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_alpha_and_beta_against_the_benchmark_symbol(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    backtest(write_project(tmp_path), out)
-    metrics = json.loads((out / "metrics.json").read_text())
-    # the strategy's daily returns from equity.csv; alpha and beta by an independent
-    # formula (sample covariance over sample variance; the mean excess return annualised)
+def daily_returns(out: Path) -> np.ndarray:
+    """The strategy's returns from ``equity.csv``, one per session after the first."""
     equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
-    r = np.array(equity[1:]) / np.array(equity[:-1]) - 1
-    b = np.array(BENCHMARK)
+    return np.array(equity[1:]) / np.array(equity[:-1]) - 1
+
+
+def assert_against_the_benchmark(out: Path, r: np.ndarray, b: np.ndarray) -> None:
+    """metrics.json's alpha, beta and benchmark return of the paired returns ``r`` and ``b``,
+    by an independent formula (sample covariance over sample variance; the mean excess
+    return annualised)."""
+    metrics = json.loads((out / "metrics.json").read_text())
     beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
     assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
     assert metrics["alpha"] == pytest.approx((1 + np.mean(r - beta * b)) ** 252 - 1, rel=1e-9)
     assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+
+
+def without_day(csv_file: Path, day: str) -> None:
+    lines = csv_file.read_text().splitlines(True)
+    csv_file.write_text("".join(line for line in lines if day not in line))
+
+
+def test_alpha_and_beta_against_the_benchmark_symbol(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    backtest(write_project(tmp_path), out)
+    assert_against_the_benchmark(out, daily_returns(out), np.array(BENCHMARK))
 
 
 def test_a_session_missing_from_the_benchmark_is_left_out_not_paired_with_two(
@@ -76,21 +89,11 @@ def test_a_session_missing_from_the_benchmark_is_left_out_not_paired_with_two(
     # neither 01-07 nor 01-08 has a benchmark return to set beside the strategy's one-day
     # return. Beta and alpha come from 01-05, 01-06 and 01-11 only.
     config = write_project(tmp_path)
-    bbb = tmp_path / "data" / "BBB.csv"
-    bbb.write_text(
-        "".join(line for line in bbb.read_text().splitlines(True) if "01-07" not in line)
-    )
+    without_day(tmp_path / "data" / "BBB.csv", "2021-01-07")
     out = tmp_path / "out"
     backtest(config, out)
-    metrics = json.loads((out / "metrics.json").read_text())
-    equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
-    daily = np.array(equity[1:]) / np.array(equity[:-1]) - 1  # 01-05 ... 01-11
-    r = daily[[0, 1, 4]]
-    b = np.array([0.02, 103 / 102 - 1, 53 / 52.52 - 1])
-    beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
-    assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
-    assert metrics["alpha"] == pytest.approx((1 + np.mean(r - beta * b)) ** 252 - 1, rel=1e-9)
-    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+    r = daily_returns(out)[[0, 1, 4]]  # of 01-05 ... 01-11
+    assert_against_the_benchmark(out, r, np.array([0.02, 103 / 102 - 1, 53 / 52.52 - 1]))
 
 
 def test_a_benchmark_session_the_run_does_not_have_is_compounded_into_the_next(
@@ -99,19 +102,12 @@ def test_a_benchmark_session_the_run_does_not_have_is_compounded_into_the_next(
     # AAA has no bar on 01-07 (the run has no such session): the strategy's 01-08 return
     # spans two of BBB's sessions, and so does the benchmark return set beside it.
     config = write_project(tmp_path)
-    aaa = tmp_path / "data" / "AAA.csv"
-    aaa.write_text(
-        "".join(line for line in aaa.read_text().splitlines(True) if "01-07" not in line)
-    )
+    without_day(tmp_path / "data" / "AAA.csv", "2021-01-07")
     out = tmp_path / "out"
     backtest(config, out)
-    metrics = json.loads((out / "metrics.json").read_text())
-    equity = [float(line.split(",")[2]) for line in (out / "equity.csv").read_text().split()[1:]]
-    r = np.array(equity[1:]) / np.array(equity[:-1]) - 1  # 01-05, 01-06, 01-08, 01-11
+    r = daily_returns(out)  # 01-05, 01-06, 01-08, 01-11
     b = np.array([0.02, 103 / 102 - 1, 53.02 / 51.5 - 1, 53 / 52.52 - 1])
-    beta = np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1)
-    assert metrics["beta"] == pytest.approx(beta, rel=1e-9)
-    assert metrics["benchmark_return"] == pytest.approx(np.prod(1 + b) - 1, rel=1e-12)
+    assert_against_the_benchmark(out, r, b)
 
 
 def test_an_unknown_benchmark_symbol_is_a_config_error(tmp_path: Path) -> None:
