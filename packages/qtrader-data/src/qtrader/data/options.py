@@ -11,11 +11,12 @@ from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from qtrader.models import FrozenModel
+from qtrader.models.fields import LocalTime, TimeZoneName, reject_numbers
 
 
 class ValidationPolicy(StrEnum):
@@ -41,22 +42,14 @@ SourcePath = Annotated[Path, AfterValidator(_resolve)]
 """A path in a ``data:`` block: ``~`` expanded, relative to the context's ``base_dir``."""
 
 
-def _reject_numbers(value: Any, what: str) -> Any:
-    # YAML 1.1 reads an unquoted 16:00 as the sexagesimal integer 960, which
-    # pydantic would then take as 960 seconds (00:16:00): a silently wrong session.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f"give {what} as a quoted string such as '16:00', not the number {value}")
-    return value
-
-
 class BarOptions(FrozenModel):
     """How bars are stamped and checked; the base of every adapter's config."""
 
-    timezone: str = "America/New_York"
+    timezone: TimeZoneName = "America/New_York"
     """IANA zone in which dates and times of day in the files are read."""
-    session_open: time = time(9, 30)
+    session_open: LocalTime = time(9, 30)
     """Daily bars: local time the session opens (the slices' ``opened_at``)."""
-    session_close: time = time(16, 0)
+    session_close: LocalTime = time(16, 0)
     """Daily bars: local time the session closes (the bars' timestamp)."""
     validation: ValidationPolicy = ValidationPolicy.STRICT
     tolerance: float = Field(default=0.0, ge=0.0, lt=1.0, allow_inf_nan=False)
@@ -64,30 +57,13 @@ class BarOptions(FrozenModel):
     bar_interval: timedelta | None = None
     """Intraday bars: their length. Inferred per file when omitted (see README)."""
 
-    @field_validator("session_open", "session_close", mode="before")
-    @classmethod
-    def _time_not_number(cls, value: Any) -> Any:
-        return _reject_numbers(value, "a session time")
-
     @field_validator("bar_interval", mode="before")
     @classmethod
     def _interval_not_number(cls, value: Any) -> Any:
-        return _reject_numbers(value, "bar_interval (e.g. '00:05:00')")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}; expected an IANA name") from exc
-        return value
+        return reject_numbers(value, "bar_interval (e.g. '00:05:00')")
 
     @model_validator(mode="after")
     def _check(self) -> BarOptions:
-        for name in ("session_open", "session_close"):
-            if getattr(self, name).tzinfo is not None:
-                raise ValueError(f"{name} must be a local time without offset (see 'timezone')")
         if self.session_open >= self.session_close:
             raise ValueError(
                 f"session_open {self.session_open} must be before session_close "

@@ -16,12 +16,12 @@ from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from qtrader.execution.errors import ExecutionConfigError
 from qtrader.models import FrozenModel
+from qtrader.models.fields import LocalTime, TimeZoneName
 
 ZERO = Decimal(0)
 
@@ -277,35 +277,13 @@ class SessionConfig(FrozenModel):
     uses if its sessions are not 09:30-16:00 (e.g. ``'15:00'`` for Tokyo's close).
     """
 
-    timezone: str = "America/New_York"
+    timezone: TimeZoneName = "America/New_York"
     """IANA zone of symbols the service was given no ``Instrument`` for."""
-    open: time = time(9, 30)
-    close: time = time(16, 0)
-
-    @field_validator("open", "close", mode="before")
-    @classmethod
-    def _time_not_number(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 16:00 as the sexagesimal integer 960.
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError(
-                f"give a session time as a quoted string such as '16:00', not the number {value}"
-            )
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}; expected an IANA name") from exc
-        return value
+    open: LocalTime = time(9, 30)
+    close: LocalTime = time(16, 0)
 
     @model_validator(mode="after")
     def _check(self) -> SessionConfig:
-        for name in ("open", "close"):
-            if getattr(self, name).tzinfo is not None:
-                raise ValueError(f"{name} must be a local time without offset (see 'timezone')")
         if self.open >= self.close:
             raise ValueError(f"open {self.open} must be before close {self.close}")
         return self

@@ -3,6 +3,7 @@
 from qtrader.models._base import FrozenModel, to_decimal
 from qtrader.models.context import OrderHelpers
 from qtrader.models.errors import QTraderError
+from qtrader.models.fields import LocalTime, TimeZoneName
 from qtrader.models.ledger import ClosedLot, LedgerEntry, LedgerEntryType
 from qtrader.models.market import (
     PRICE_FIELDS,
@@ -73,6 +74,7 @@ __all__ = [
     "LedgerDrain",
     "LedgerEntry",
     "LedgerEntryType",
+    "LocalTime",
     "Lot",
     "Order",
     "OrderHelpers",
@@ -101,5 +103,6 @@ __all__ = [
     "StrategyContext",
     "StreamRequest",
     "TimeInForce",
+    "TimeZoneName",
     "to_decimal",
 ]

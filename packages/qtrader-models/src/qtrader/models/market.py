@@ -14,6 +14,7 @@ import numpy.typing as npt
 from pydantic import AwareDatetime, Field, model_validator
 
 from qtrader.models._base import FrozenModel
+from qtrader.models.fields import TimeZoneName
 
 FloatArray = npt.NDArray[np.float64]
 PRICE_FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -38,7 +39,7 @@ class Instrument(FrozenModel):
     currency: str = "USD"
     lot_size: Decimal = Field(default=Decimal(1), gt=0)
     tick_size: Decimal = Field(default=Decimal("0.01"), gt=0)
-    timezone: str = "America/New_York"
+    timezone: TimeZoneName = "America/New_York"
 
 
 class Bar(FrozenModel):
