@@ -7,6 +7,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from qtrader.models import ClosedLot
 from qtrader.portfolio._arith import divide
+from qtrader.portfolio._marks import whole_quantity
 from qtrader.portfolio.lots import LotMatcher, OpenLot
 
 ZERO = Decimal(0)
@@ -43,6 +44,7 @@ class PositionBook:
         "realized",
         "strategy_id",
         "symbol",
+        "whole",
     )
 
     def __init__(self, strategy_id: str, symbol: str, rank: tuple[int, int] = (0, 0)) -> None:
@@ -52,6 +54,9 @@ class PositionBook:
         self.rank = rank
         self.lots: list[OpenLot] = []
         self.quantity = ZERO
+        # ``quantity`` as an int for the exact bulk valuation (``_marks``), 0 when it cannot
+        # be: set wherever ``quantity`` changes.
+        self.whole = 0
         self.realized = ZERO
         self.commissions = ZERO
         self.dividends = ZERO  # received minus paid
@@ -105,6 +110,7 @@ class PositionBook:
                 )
             )
         self.quantity += quantity
+        self.whole = whole_quantity(self.quantity)
         return closed
 
     def remove(
@@ -117,6 +123,7 @@ class PositionBook:
         """
         closed = self._close(quantity, price, ZERO, matcher)
         self.quantity -= quantity
+        self.whole = whole_quantity(self.quantity)
         return closed
 
     def split(self, ratio: Decimal) -> Decimal:
@@ -128,6 +135,7 @@ class PositionBook:
         for lot in self.lots:
             lot.quantity *= ratio
         self.quantity = sum((lot.quantity for lot in self.lots), start=ZERO)
+        self.whole = whole_quantity(self.quantity)
         return self.quantity - self.quantity.to_integral_value(rounding=ROUND_DOWN)
 
     def cost_to_close(self, quantity: Decimal, matcher: LotMatcher) -> Decimal:

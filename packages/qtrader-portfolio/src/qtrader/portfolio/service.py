@@ -21,6 +21,7 @@ from qtrader.models import (
 )
 from qtrader.portfolio._arith import divide
 from qtrader.portfolio._ids import IdSet
+from qtrader.portfolio._marks import value_at_closes
 from qtrader.portfolio.book import PositionBook
 from qtrader.portfolio.config import PortfolioConfig
 from qtrader.portfolio.errors import PortfolioError
@@ -144,6 +145,13 @@ class LotPortfolioService:
     def equity(self) -> Decimal:
         """Cash plus the market value of every open lot."""
         if self._equity is None:
+            # Usually every open book is marked at a float close of this or an earlier bar
+            # not yet read as a Decimal: then ``value_at_closes`` gives exactly the sum
+            # below, for all books at once (the closes stay pending).
+            total = value_at_closes(self._open_books_list, self._pending)
+            if total is not None:
+                self._equity = self._cash + total
+                return self._equity
             # ``_market_value`` of each open book, inlined (this runs every bar): the
             # same additions, in the same order, as ``sum(..., start=ZERO)``.
             # ``_decimal`` is inlined too: one call less per held symbol and bar.
