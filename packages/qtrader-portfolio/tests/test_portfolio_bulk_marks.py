@@ -106,6 +106,8 @@ def test_the_cases_it_declines() -> None:
     assert whole_quantity(Decimal("1E+2")) == 0
     assert whole_quantity(Decimal(-7)) == -7
     assert whole_quantity(Decimal(2**53)) == 0
+    assert whole_quantity(Decimal("NaN")) == whole_quantity(Decimal("-Infinity")) == 0
+    assert whole_quantity(Decimal("-0")) == 0
 
 
 def test_fewer_books_than_bulk_from_are_left_to_the_one_by_one_sum(

@@ -49,9 +49,10 @@ def whole_quantity(quantity: Decimal) -> int:
     """``quantity`` as an int when it is a whole number written without exponent
     (``Decimal("100")``, not ``Decimal("100.0")`` or ``Decimal("1E+2")``) and below
     2**53 in size; else 0 (an open book never holds 0, so 0 means "add it as a Decimal")."""
-    if quantity.as_tuple().exponent != 0:
+    text = str(quantity)  # digits alone exactly when the exponent is 0 (and it is finite)
+    if not text.lstrip("-").isdigit():
         return 0
-    whole = int(quantity)
+    whole = int(text)
     return whole if -_MAX_WHOLE < whole < _MAX_WHOLE else 0
 
 
