@@ -14,9 +14,10 @@ class FrozenModel(BaseModel):
     Contracts between services must not silently absorb a misspelt field.
     """
 
-    # ``defer_build``: a model's validator is built when it first validates, not on import;
-    # the records the services build ``trusted`` never need one (a quarter of the import).
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
+    # Not ``defer_build``: it would save a quarter of this package's import, but a model
+    # first validated in several threads at once (the data service loads files in threads)
+    # can be rebuilt concurrently, which pydantic does not make safe (pydantic#11849).
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     @classmethod
     def trusted(cls, values: dict[str, Any]) -> Self:
