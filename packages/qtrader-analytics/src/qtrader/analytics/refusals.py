@@ -28,9 +28,9 @@ class Refusal:
     reason: str
 
 
-_REFUSERS = ("context", "risk", "venue")
+_REFUSERS = ("context", "risk", "venue")  # in the order they see a request
 _DONE = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
-"""An order's last update, but for a refusal."""  # in the order they see a request
+"""An order's last update, but for a refusal."""
 
 
 def refusals(result: BacktestResult) -> tuple[Refusal, ...]:

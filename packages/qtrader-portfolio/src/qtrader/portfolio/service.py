@@ -146,28 +146,30 @@ class LotPortfolioService:
         """Cash plus the market value of every open lot."""
         if self._equity is None:
             # Usually every open book is marked at a float close of this or an earlier bar
-            # not yet read as a Decimal: then ``value_at_closes`` gives exactly the sum
-            # below, for all books at once (the closes stay pending).
+            # not yet read as a Decimal: then ``value_at_closes`` gives exactly the sum of
+            # ``_open_books_value``, for all books at once (the closes stay pending).
             total = value_at_closes(self._open_books_list, self._pending)
-            if total is not None:
-                self._equity = self._cash + total
-                return self._equity
-            # ``_market_value`` of each open book, inlined (this runs every bar): the
-            # same additions, in the same order, as ``sum(..., start=ZERO)``.
-            # ``_decimal`` is inlined too: one call less per held symbol and bar.
-            take_pending, prices = self._pending.pop, self._prices
-            total = ZERO
-            for book in self._open_books_list:
-                symbol = book.symbol
-                close = take_pending(symbol, None)
-                price: Decimal | None
-                if close is not None:
-                    price = prices[symbol] = Decimal(repr(close))
-                else:
-                    price = prices.get(symbol)
-                total += book.cost if price is None else book.quantity * price
+            if total is None:
+                total = self._open_books_value()
             self._equity = self._cash + total
         return self._equity
+
+    def _open_books_value(self) -> Decimal:
+        """``_market_value`` of each open book, inlined (this runs every bar): the same
+        additions, in the same order, as ``sum(..., start=ZERO)``. ``_decimal`` is inlined
+        too: one call less per held symbol and bar."""
+        take_pending, prices = self._pending.pop, self._prices
+        total = ZERO
+        for book in self._open_books_list:
+            symbol = book.symbol
+            close = take_pending(symbol, None)
+            price: Decimal | None
+            if close is not None:
+                price = prices[symbol] = Decimal(repr(close))
+            else:
+                price = prices.get(symbol)
+            total += book.cost if price is None else book.quantity * price
+        return total
 
     def position(self, symbol: str, strategy_id: str | None = None) -> Decimal:
         """Signed quantity of ``symbol`` held by ``strategy_id``, or by all strategies."""
