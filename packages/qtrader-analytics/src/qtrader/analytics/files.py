@@ -28,6 +28,7 @@ from pathlib import Path
 from types import NoneType
 from typing import TextIO
 
+from qtrader.analytics._leftovers import clear_leftovers, temp_prefix
 from qtrader.analytics.metrics import compute_metrics
 from qtrader.analytics.trades import RoundTrip, round_trips
 from qtrader.models import (
@@ -267,6 +268,7 @@ class ResultFolder:
     it. Files and folder get the modes the umask gives new ones. An existing
     ``directory`` holding anything but result files of a run (the known names and
     ``names``) is refused up front, so results never replace a user's other files.
+    What a killed run left beside ``directory`` is cleared first (``_leftovers``).
     """
 
     def __init__(self, directory: Path, names: Iterable[str] = ()) -> None:
@@ -274,6 +276,7 @@ class ResultFolder:
         directory = self.directory = directory.absolute()
         parent = directory.parent
         parent.mkdir(parents=True, exist_ok=True)
+        clear_leftovers(directory)
         if directory.exists():
             if not directory.is_dir():
                 raise OutputFolderError(f"output {directory} exists and is not a folder")
@@ -285,7 +288,8 @@ class ResultFolder:
                     f"output folder {directory} holds files that are not results of a run "
                     f"({shown}): choose a new or empty folder"
                 )
-        self.path = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
+        prefix = temp_prefix(directory.name)
+        self.path = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
 
     def write_text(self, name: str, text: str) -> None:
         (self.path / name).write_text(text, encoding="utf-8", newline="")

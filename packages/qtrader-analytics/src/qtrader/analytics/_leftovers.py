@@ -1,0 +1,69 @@
+"""What a killed run left beside its output folder, and putting it right.
+
+A results folder is written as a hidden temporary folder beside the output and renamed
+into place (``ResultFolder``). A run killed outright (SIGKILL, the OOM killer, a lost
+machine) cannot clean up: its temporary folder stays, as large as the results, and a kill
+between the two renames of ``publish`` leaves the previous results set aside as ``.old``
+with no output folder at all. So the temporary folders are named after the process that
+made them (its pid and a hash of the host name), and the next results folder for the same
+output removes those of processes of this host that no longer run, and puts set-aside
+previous results back where they stood: as if the killed run had never started.
+
+Only on POSIX, where ``os.kill(pid, 0)`` asks whether a process exists (on Windows it
+would end it). A folder of another host, of a process still running, or named otherwise
+is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def temp_prefix(name: str) -> str:
+    """The prefix of this process's temporary folders for the output folder ``name``."""
+    return f".{name}.{os.getpid()}-{_HOST}."
+
+
+def _leftover_pattern(name: str) -> re.Pattern[str]:
+    # mkdtemp's random part is 8 of [a-z0-9_]; publish renames ``.tmp`` to ``.old``.
+    return re.compile(rf"\.{re.escape(name)}\.(\d+)-{_HOST}\.[a-z0-9_]{{8}}\.(tmp|old)")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except (OverflowError, ValueError):  # not a pid any process can have
+        return False
+    return True
+
+
+def clear_leftovers(directory: Path) -> None:
+    """Remove the temporary folders that killed runs of this host left beside
+    ``directory``, after putting back the previous results one of them set aside when
+    ``directory`` itself is missing (the newest, if several)."""
+    if os.name != "posix" or not directory.parent.is_dir():
+        return
+    pattern = _leftover_pattern(directory.name)
+    dead: list[tuple[Path, str]] = []
+    for entry in directory.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and entry.is_dir() and not _running(int(match.group(1))):
+            dead.append((entry, match.group(2)))
+    set_aside = [path for path, kind in dead if kind == "old"]
+    if set_aside and not directory.exists():
+        newest = max(set_aside, key=lambda path: path.stat().st_mtime_ns)
+        newest.rename(directory)
+        dead = [(path, kind) for path, kind in dead if path != newest]
+    for path, _ in dead:
+        shutil.rmtree(path, ignore_errors=True)  # a leftover we cannot remove blocks nothing
