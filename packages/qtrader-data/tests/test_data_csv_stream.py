@@ -359,3 +359,20 @@ def test_the_error_of_a_threaded_load_is_the_first_failing_symbol_in_request_ord
             )
         )
     assert "B.csv" in str(caught.value)
+
+
+def test_loads_use_a_thread_per_usable_core_from_two_to_four(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os  # noqa: PLC0415
+
+    from qtrader.data import service as data_service  # noqa: PLC0415
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert data_service._usable_cores() == 3  # the cores this process may run on
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)  # e.g. macOS, Windows
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert data_service._usable_cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown
+    assert data_service._usable_cores() == 1
+    assert 2 <= data_service.LOAD_THREADS <= 4

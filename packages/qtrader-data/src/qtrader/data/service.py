@@ -10,6 +10,7 @@ ex-date.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -39,10 +40,18 @@ from qtrader.models import (
     StreamRequest,
 )
 
-LOAD_THREADS = 3
-"""Threads loading the symbols of a request from a ``concurrent_loads`` source: on two
-cores three overlap best (measured, 100 daily files: 1 thread 0.33 s, 2 0.24 s, 3 0.21 s,
-4 0.22 s)."""
+
+def _usable_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # the cores this process may use
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+LOAD_THREADS = min(4, max(2, _usable_cores()))
+"""Threads loading the symbols of a request from a ``concurrent_loads`` source: one per
+core, 2 to 4. A load is part pyarrow and numpy (which release the GIL), part Python (which
+holds it), so threads beyond the cores only contend: on two cores, 500 daily files of
+5,000 bars load in 1.45 s with 1 thread, 0.90 s with 2 and 0.97 s with 3 (100 files:
+0.33, 0.20, 0.21 s)."""
 
 
 def fetch_window(request: StreamRequest) -> tuple[date, date]:
