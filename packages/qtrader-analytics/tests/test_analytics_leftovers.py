@@ -136,9 +136,15 @@ def test_folders_of_running_processes_other_hosts_or_other_names_are_kept(
     for name in kept:
         (tmp_path / name).mkdir()
     (tmp_path / f".out.{pid}-{leftovers._HOST}.zyxwvuts.tmp").write_text("a file, not ours")
+    link = tmp_path / f".out.{pid}-{leftovers._HOST}.linklink.tmp"
+    link.symlink_to(tmp_path / kept[0])  # a link to a folder: never followed
+    (tmp_path / kept[0] / "keep.txt").write_text("kept")
     (tmp_path / f".out.{pid}-{leftovers._HOST}.abcdefgh.tmp").mkdir()  # the one leftover
     leftovers.clear_leftovers(out)
-    assert names(tmp_path) == sorted([*kept, f".out.{pid}-{leftovers._HOST}.zyxwvuts.tmp"])
+    assert names(tmp_path) == sorted(
+        [*kept, link.name, f".out.{pid}-{leftovers._HOST}.zyxwvuts.tmp"]
+    )
+    assert (tmp_path / kept[0] / "keep.txt").read_text() == "kept"
 
 
 def test_nothing_is_cleared_off_posix_or_beside_a_missing_parent(

@@ -54,12 +54,15 @@ def clear_leftovers(directory: Path) -> None:
     ``directory`` itself is missing (the newest, if several)."""
     if os.name != "posix" or not directory.parent.is_dir():
         return
-    pattern = _leftover_pattern(directory.name)
+    name = directory.name
+    pattern = _leftover_pattern(name)
     dead: list[tuple[Path, str]] = []
-    for entry in directory.parent.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if match and entry.is_dir() and not _running(int(match.group(1))):
-            dead.append((entry, match.group(2)))
+    # A sweep's folder can hold thousands of results folders: a prefix test first.
+    with os.scandir(directory.parent) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name) if entry.name.startswith(f".{name}.") else None
+            if match and entry.is_dir(follow_symlinks=False) and not _running(int(match[1])):
+                dead.append((Path(entry.path), match[2]))
     set_aside = [path for path, kind in dead if kind == "old"]
     if set_aside and not directory.exists():
         newest = max(set_aside, key=lambda path: path.stat().st_mtime_ns)
