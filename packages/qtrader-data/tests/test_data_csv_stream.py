@@ -375,4 +375,6 @@ def test_loads_use_a_thread_per_usable_core_from_two_to_four(
     assert data_service._usable_cores() == 6
     monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown
     assert data_service._usable_cores() == 1
-    assert 2 <= data_service.LOAD_THREADS <= 4
+    # One per core, at least 2 (a load overlaps another's Python part), at most 4.
+    assert [data_service.load_threads(n) for n in (1, 2, 3, 4, 8)] == [2, 2, 3, 4, 4]
+    assert data_service.load_threads(data_service._usable_cores()) == data_service.LOAD_THREADS

@@ -27,12 +27,13 @@ _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def temp_prefix(name: str) -> str:
-    """The prefix of this process's temporary folders for the output folder ``name``."""
+    """The prefix of this process's temporary folders for the output folder ``name``:
+    ``.NAME.PID-HOST.``, then mkdtemp's 8 random characters of ``[a-z0-9_]`` and ``.tmp``
+    (``.old`` once ``publish`` sets old results aside). ``_leftover_pattern`` reads it."""
     return f".{name}.{os.getpid()}-{_HOST}."
 
 
 def _leftover_pattern(name: str) -> re.Pattern[str]:
-    # mkdtemp's random part is 8 of [a-z0-9_]; publish renames ``.tmp`` to ``.old``.
     return re.compile(rf"\.{re.escape(name)}\.(\d+)-{_HOST}\.[a-z0-9_]{{8}}\.(tmp|old)")
 
 
@@ -54,13 +55,13 @@ def clear_leftovers(directory: Path) -> None:
     ``directory`` itself is missing (the newest, if several)."""
     if os.name != "posix" or not directory.parent.is_dir():
         return
-    name = directory.name
-    pattern = _leftover_pattern(name)
+    pattern = _leftover_pattern(directory.name)
+    ours = f".{directory.name}."
     dead: list[tuple[Path, str]] = []
     # A sweep's folder can hold thousands of results folders: a prefix test first.
     with os.scandir(directory.parent) as entries:
         for entry in entries:
-            match = pattern.fullmatch(entry.name) if entry.name.startswith(f".{name}.") else None
+            match = pattern.fullmatch(entry.name) if entry.name.startswith(ours) else None
             if match and entry.is_dir(follow_symlinks=False) and not _running(int(match[1])):
                 dead.append((Path(entry.path), match[2]))
     set_aside = [path for path, kind in dead if kind == "old"]

@@ -46,7 +46,12 @@ def _usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-LOAD_THREADS = min(4, max(2, _usable_cores()))
+def load_threads(cores: int) -> int:
+    """Threads to load files with on ``cores`` usable cores (see ``LOAD_THREADS``)."""
+    return min(4, max(2, cores))
+
+
+LOAD_THREADS = load_threads(_usable_cores())
 """Threads loading the symbols of a request from a ``concurrent_loads`` source: one per
 core, 2 to 4. A load is part pyarrow and numpy (which release the GIL), part Python (which
 holds it), so threads beyond the cores only contend: on two cores, 500 daily files of
