@@ -164,6 +164,25 @@ def table_of_fresh(tiny: Path, tmp_path: Path) -> list[dict[str, str]]:
     return table(tmp_path / "fresh")
 
 
+def test_a_sweep_whose_table_cannot_be_written_leaves_no_temporary_file(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(table: object, where: object) -> None:
+        Path(str(where)).write_bytes(b"PAR1 half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    # It used to leave ``tmpXXXXXXXX.parquet.tmp`` behind.
+    assert not [p.name for p in (tmp_path / "s").iterdir() if p.name.endswith(".tmp")]
+    assert not (tmp_path / "s" / "results.parquet").exists()
+    monkeypatch.undo()
+    resumed = run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    assert resumed.resumed == 6
+    assert pq.read_table(tmp_path / "s" / "results.parquet").num_rows == 6
+
+
 def test_another_sweep_into_the_same_folder_is_refused(tiny: Path, tmp_path: Path) -> None:
     run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
     with pytest.raises(SweepError, match="holds another sweep"):

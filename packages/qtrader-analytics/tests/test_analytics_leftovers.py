@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qtrader.analytics import ResultFileStream
+from qtrader.analytics import ResultFileStream, atomic_path, atomic_write_text
 from qtrader.analytics import _leftovers as leftovers
-from qtrader.analytics.files import ResultFolder, publish_folder
+from qtrader.analytics.files import ResultFolder, _umask, publish_folder
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="leftovers are cleared on POSIX")
 
@@ -49,6 +49,25 @@ CHILD = textwrap.dedent(
 
 def killed_run(out: Path, when: str = "writing") -> None:
     child = subprocess.run([sys.executable, "-c", CHILD, str(out), when], check=False)
+    assert child.returncode == -signal.SIGKILL
+
+
+# A child that rewrites one file with ``atomic_write_text`` (as ``qtrader report`` rewrites
+# a results folder's report) and is killed with SIGKILL just before the rename.
+FILE_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from qtrader.analytics import atomic_write_text
+
+    os.replace = lambda source, target: os.kill(os.getpid(), signal.SIGKILL)
+    atomic_write_text(Path(sys.argv[1]), "new\\n")
+    """
+)
+
+
+def killed_write(path: Path) -> None:
+    child = subprocess.run([sys.executable, "-c", FILE_CHILD, str(path)], check=False)
     assert child.returncode == -signal.SIGKILL
 
 
@@ -170,3 +189,80 @@ def test_a_process_is_running_unless_the_system_says_there_is_none(
 
     monkeypatch.setattr(os, "kill", refused)
     assert leftovers._running(1)
+
+
+def test_a_file_write_killed_before_its_rename_is_cleared_by_the_next_write(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.html"
+    report.write_text("previous\n")
+    killed_write(report)
+    (left,) = [name for name in names(tmp_path) if name != "report.html"]
+    assert re.fullmatch(rf"\.report\.html\.\d+-{leftovers._HOST}\.[a-z0-9_]{{8}}\.tmp", left)
+    assert report.read_text() == "previous\n"
+    atomic_write_text(report, "next\n")
+    assert names(tmp_path) == ["report.html"]
+    assert report.read_text() == "next\n"
+
+
+def test_a_results_folder_a_killed_report_rewrite_left_a_file_in_is_still_ours(
+    tmp_path: Path,
+) -> None:
+    # ``qtrader report`` rewrites files inside a results folder: a kill there used to leave
+    # a temporary file that made the next backtest refuse the folder as not its own.
+    out = tmp_path / "out"
+    publish_folder(out, {"fills.csv": "previous\n", "report.html": "previous\n"})
+    killed_write(out / "report.html")
+    assert len(names(out)) == 3
+    folder = ResultFolder(out)
+    assert names(out) == ["fills.csv", "report.html"]
+    folder.write_text("fills.csv", "new\n")
+    folder.publish()
+    assert names(out) == ["fills.csv"]
+
+
+def test_only_dead_writers_files_of_the_names_asked_are_cleared(tmp_path: Path) -> None:
+    pid = dead_pid()
+    kept = [
+        f".a.csv.{os.getpid()}-{leftovers._HOST}.abcdefgh.tmp",  # this very process
+        f".a.csv.{pid}-00000000.abcdefgh.tmp",  # another host (unless the hash collides)
+        f".b.csv.{pid}-{leftovers._HOST}.abcdefgh.tmp",  # a name not asked for
+        f".a.csv.{pid}-{leftovers._HOST}.abcdefgh.old",  # not a temporary file's name
+        ".a.csv.abcdefgh.tmp",  # named before pids were: its owner cannot be told
+        "a.csv",
+    ]
+    if leftovers._HOST == "00000000":  # pragma: no cover
+        kept.remove(kept[1])
+    for name in kept:
+        (tmp_path / name).write_text("kept")
+    (tmp_path / f".a.csv.{pid}-{leftovers._HOST}.folderxx.tmp").mkdir()  # a folder: kept
+    link = tmp_path / f".a.csv.{pid}-{leftovers._HOST}.linklink.tmp"
+    link.symlink_to(tmp_path / "a.csv")  # a link: never followed, never removed
+    (tmp_path / f".a.csv.{pid}-{leftovers._HOST}.zyxwvuts.tmp").write_text("left")
+    leftovers.clear_file_leftovers(tmp_path, {"a.csv"})
+    assert names(tmp_path) == sorted(
+        [*kept, f".a.csv.{pid}-{leftovers._HOST}.folderxx.tmp", link.name]
+    )
+    leftovers.clear_file_leftovers(tmp_path / "missing", {"a.csv"})  # no folder: nothing
+
+
+def test_a_failed_atomic_write_leaves_the_previous_file_and_no_temporary_one(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "table.parquet"
+    target.write_text("previous")
+
+    def fails_half_way() -> None:
+        with atomic_path(target) as temp:
+            temp.write_text("half")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        fails_half_way()
+    assert names(tmp_path) == ["table.parquet"]
+    assert target.read_text() == "previous"
+    with atomic_path(target) as temp:
+        temp.write_text("whole")
+    assert names(tmp_path) == ["table.parquet"]
+    assert target.read_text() == "whole"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()

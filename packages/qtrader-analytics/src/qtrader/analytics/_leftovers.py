@@ -9,6 +9,11 @@ made them (its pid and a hash of the host name), and the next results folder for
 output removes those of processes of this host that no longer run, and puts set-aside
 previous results back where they stood: as if the killed run had never started.
 
+Single files written in one step (``atomic_path``: ``qtrader report``'s rewrite of a
+results folder, a sweep's tables) are named the same way, ``.NAME.PID-HOST.xxxxxxxx.tmp``
+beside the file, and the next writer of that file, or the next results folder written over
+the folder holding it, removes those of ended processes.
+
 Only on POSIX, where ``os.kill(pid, 0)`` asks whether a process exists (on Windows it
 would end it). A folder of another host, of a process still running, or named otherwise
 is never touched.
@@ -16,11 +21,13 @@ is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import socket
+from collections.abc import Collection
 from pathlib import Path
 
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
@@ -35,6 +42,10 @@ def temp_prefix(name: str) -> str:
 
 def _leftover_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(name)}\.(\d+)-{_HOST}\.[a-z0-9_]{{8}}\.(tmp|old)")
+
+
+# A temporary file of ``atomic_path``: the name of the file it stands for, and the pid.
+_FILE_LEFTOVER = re.compile(rf"\.(.+)\.(\d+)-{_HOST}\.[a-z0-9_]{{8}}\.tmp")
 
 
 def _running(pid: int) -> bool:
@@ -71,3 +82,26 @@ def clear_leftovers(directory: Path) -> None:
         dead = [(path, kind) for path, kind in dead if path != newest]
     for path, _ in dead:
         shutil.rmtree(path, ignore_errors=True)  # a leftover we cannot remove blocks nothing
+
+
+def clear_file_leftovers(folder: Path, names: Collection[str]) -> None:
+    """Remove the temporary files that killed processes of this host left in ``folder``
+    while writing a file of ``names`` (see ``atomic_path``). Folders and links are kept."""
+    if os.name != "posix" or not folder.is_dir():
+        return
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            match = (
+                _FILE_LEFTOVER.fullmatch(name)
+                if name.startswith(".") and name.endswith(".tmp")
+                else None
+            )
+            if (
+                match
+                and match[1] in names
+                and entry.is_file(follow_symlinks=False)
+                and not _running(int(match[2]))
+            ):
+                with contextlib.suppress(FileNotFoundError):  # another writer was first
+                    os.unlink(entry.path)

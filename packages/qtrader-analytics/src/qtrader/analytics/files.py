@@ -28,7 +28,7 @@ from pathlib import Path
 from types import NoneType
 from typing import TextIO
 
-from qtrader.analytics._leftovers import clear_leftovers, temp_prefix
+from qtrader.analytics._leftovers import clear_file_leftovers, clear_leftovers, temp_prefix
 from qtrader.analytics.metrics import compute_metrics
 from qtrader.analytics.trades import RoundTrip, round_trips
 from qtrader.models import (
@@ -228,19 +228,31 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place; the
-    file gets the mode a new file gets under the umask (a temporary file is 0600)."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` for the block to write ``path``'s new content
+    into; when the block ends it is renamed into place with the mode a new file gets under
+    the umask (a temporary file is 0600), and when the block fails it is removed, leaving
+    ``path`` as it was. It is named after this process (``temp_prefix``), so what a writer
+    killed outright leaves is removed by the next writer of ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clear_file_leftovers(path.parent, (path.name,))
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        yield temp
+        temp.chmod(0o666 & ~_umask())
+        os.replace(temp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, line ends as given) to ``path`` in one step (``atomic_path``)."""
+    with atomic_path(path) as temp, temp.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 class OutputFolderError(QTraderError):
@@ -268,7 +280,8 @@ class ResultFolder:
     it. Files and folder get the modes the umask gives new ones. An existing
     ``directory`` holding anything but result files of a run (the known names and
     ``names``) is refused up front, so results never replace a user's other files.
-    What a killed run left beside ``directory`` is cleared first (``_leftovers``).
+    What a killed run left beside ``directory``, or a killed rewrite of one of its files
+    left in it, is cleared first (``_leftovers``).
     """
 
     def __init__(self, directory: Path, names: Iterable[str] = ()) -> None:
@@ -281,6 +294,7 @@ class ResultFolder:
             if not directory.is_dir():
                 raise OutputFolderError(f"output {directory} exists and is not a folder")
             ours = {*names, *KNOWN_RESULT_FILES}
+            clear_file_leftovers(directory, ours)  # e.g. of a killed ``qtrader report``
             foreign = sorted(p.name for p in directory.iterdir() if p.name not in ours)
             if foreign:
                 shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")

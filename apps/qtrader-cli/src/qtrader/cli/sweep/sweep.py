@@ -23,12 +23,12 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qtrader.analytics import atomic_path
 from qtrader.cli.config import load_config
 from qtrader.cli.sweep.executors import SweepExecutor
 from qtrader.cli.sweep.grid import Axis, Constraint, SweepError, combinations, sample
@@ -249,9 +249,8 @@ def _write_tables(spec: SweepSpec, records: Sequence[RunRecord]) -> None:
     writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     _atomic_write(spec.output / "results.csv", text.getvalue().encode())
     table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
-    with tempfile.NamedTemporaryFile(dir=spec.output, suffix=".parquet.tmp", delete=False) as tmp:
-        pq.write_table(table, tmp.name)
-    _publish(Path(tmp.name), spec.output / "results.parquet")
+    with atomic_path(spec.output / "results.parquet") as temp:
+        pq.write_table(table, temp)
 
 
 def _cell(value: Any) -> str:
@@ -263,15 +262,5 @@ def _cell(value: Any) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(data)
-    _publish(Path(tmp.name), path)
-
-
-def _publish(temp: Path, path: Path) -> None:
-    """Give a finished temporary file the mode the umask gives a new file, then rename it
-    into place (a temporary file is created 0600 whatever the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    temp.chmod(0o666 & ~mask)
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        temp.write_bytes(data)
