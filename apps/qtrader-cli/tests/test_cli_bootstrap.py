@@ -13,6 +13,7 @@ import pytest
 from qtrader.cli import bootstrap as boot
 from qtrader.cli.config import load_config
 from qtrader.cli.strategies import BuyAndHold, StrategyLoadError, load_strategy
+from qtrader.cli.versions import DISTRIBUTIONS, package_versions
 from qtrader.engine import BacktestEngine, BacktestResult, EngineConfig
 from qtrader.models import (
     BarSlice,
@@ -139,8 +140,8 @@ def test_risk_preset_with_overrides(tiny: Path) -> None:
 
 
 def test_package_versions_cover_every_distribution() -> None:
-    versions = boot.package_versions()
-    assert set(versions) == set(boot.DISTRIBUTIONS)
+    versions = package_versions()
+    assert set(versions) == set(DISTRIBUTIONS)
     root = Path(__file__).resolve().parents[3]
     with (root / "packages" / "qtrader-models" / "pyproject.toml").open("rb") as f:
         assert versions["qtrader-models"] == tomllib.load(f)["project"]["version"]

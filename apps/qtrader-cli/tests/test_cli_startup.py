@@ -1,9 +1,15 @@
-"""`qtrader --help` stays fast: the command module loads no numeric or data library."""
+"""`qtrader --help` stays fast: the command module loads no numeric or data library;
+`qtrader --version` names the version of every distribution."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import version
+
+from typer.testing import CliRunner
+
+from qtrader.cli.main import app
 
 
 def test_the_command_module_imports_neither_numpy_nor_pandas() -> None:
@@ -16,3 +22,13 @@ def test_the_command_module_imports_neither_numpy_nor_pandas() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_version_names_each_distribution_installed_and_runs_nothing_else() -> None:
+    names = [
+        "qtrader-models", "qtrader-data", "qtrader-portfolio", "qtrader-execution",
+        "qtrader-risk", "qtrader-engine", "qtrader-analytics", "qtrader-cli",
+    ]  # fmt: skip
+    done = CliRunner().invoke(app, ["--version", "backtest", "missing.yaml"])
+    assert done.exit_code == 0
+    assert done.output.splitlines() == [f"{name} {version(name)}" for name in names]

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +43,7 @@ from qtrader.cli.config import (
 )
 from qtrader.cli.envvars import KeyPath, restore_as_written
 from qtrader.cli.strategies import load_strategy
+from qtrader.cli.versions import package_versions
 from qtrader.data import (
     Anomaly,
     HistoricalDataService,
@@ -77,17 +77,6 @@ T = TypeVar("T")
 
 RECORDS_PER_BATCH = 2048
 """Records a streamed run hands to its files at a time (a few MiB of models)."""
-
-DISTRIBUTIONS = (
-    "qtrader-models",
-    "qtrader-data",
-    "qtrader-portfolio",
-    "qtrader-execution",
-    "qtrader-risk",
-    "qtrader-engine",
-    "qtrader-analytics",
-    "qtrader-cli",
-)
 
 
 def _validated(
@@ -273,16 +262,6 @@ def bootstrap(
         records_per_batch=records_per_batch,
     )
     return Backtest(engine=engine, config=config, data=data)
-
-
-def package_versions() -> dict[str, str]:
-    versions = {}
-    for name in DISTRIBUTIONS:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:  # pragma: no cover - only outside an install
-            versions[name] = "unknown"
-    return versions
 
 
 def resolved_config_yaml(config: BacktestConfig, base_dir: Path) -> str:

@@ -47,10 +47,28 @@ def _fmt_metric(value: float | int | None, percent: bool = False) -> str:
     return f"{value:.2%}" if percent else f"{value:.4f}"
 
 
+def _show_versions(asked: bool) -> None:
+    if asked:
+        from qtrader.cli.versions import package_versions  # here: --help stays light
+
+        for name, number in package_versions().items():
+            typer.echo(f"{name} {number}")
+        raise typer.Exit
+
+
 @app.callback()
 def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of every error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_versions,
+            is_eager=True,
+            help="Show the version of each QTrader distribution and exit.",
+        ),
     ] = False,
 ) -> None:
     """QTrader command-line interface."""
