@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
 from typer.testing import CliRunner
 
 from qtrader.cli.bootstrap import build_data
-from qtrader.cli.config import ConfigError, load_config
+from qtrader.cli.config import ConfigError, describe_validation_error, load_config
 from qtrader.cli.envvars import EnvVarError, restore_as_written, substitute_env
 from qtrader.cli.main import app
 
@@ -200,3 +202,48 @@ def test_a_missing_key_is_named_without_a_value(tiny: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(config, {})
     assert str(caught.value).splitlines()[1] == "initial_cash: Field required"
+
+
+def test_a_failed_check_of_the_whole_config_never_shows_a_substituted_value(
+    tiny: Path,
+) -> None:
+    # The check's input is every value of the config, the secret's included.
+    config = tiny / "config.yaml"
+    text = config.read_text().replace("  path: data\n", "  path: data\n  api_key: ${KEY}\n")
+    config.write_text(re.sub(r"end: .*", "end: 2024-01-01", text))
+    result = runner.invoke(app, ["backtest", str(config)], env={"KEY": SECRET})
+    assert result.exit_code == 2
+    assert "(top level): Value error, end (2024-01-01) is before start" in result.stderr
+    assert SECRET not in result.stderr
+
+
+class _Section(BaseModel):
+    token: str
+    size: int
+
+    @model_validator(mode="after")
+    def _too_big(self) -> _Section:
+        raise ValueError("size is too big for this token")
+
+
+class _Document(BaseModel):
+    section: _Section
+    items: list[str]
+
+    @field_validator("items")
+    @classmethod
+    def _few(cls, items: list[str]) -> list[str]:
+        raise ValueError("at most two items")
+
+
+def test_a_failed_check_of_a_mapping_or_a_list_shows_substituted_values_as_written() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Document.model_validate(
+            {"section": {"token": SECRET, "size": 3}, "items": ["a", SECRET, "c"]}
+        )
+    as_written = {("section", "token"): "${KEY}", ("items", 1): "${KEY}"}
+    text = describe_validation_error(caught.value, as_written=as_written)
+    assert text.splitlines() == [
+        "section: Value error, size is too big for this token",  # a mapping: not shown
+        "items: Value error, at most two items (got ['a', '${KEY}', 'c'])",
+    ]

@@ -8,18 +8,22 @@ and validated in one place, by that service. String values may use
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from qtrader.cli.envvars import EnvVarError, KeyPath, substitute_env
+from qtrader.cli.envvars import EnvVarError, KeyPath, restore_as_written, substitute_env
 from qtrader.models import FrozenModel, QTraderError
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 
 class ConfigError(QTraderError):
@@ -101,7 +105,9 @@ def describe_validation_error(
     """One line per problem: the dotted key, what was wrong and what was given.
 
     A value that came from an environment variable is shown as written
-    (``from '${API_KEY}'``), so a secret never reaches the console.
+    (``from '${API_KEY}'``), so a secret never reaches the console: a list is shown with
+    its items so restored, and a mapping (a section whose own check failed; its message
+    says what it found) not at all, as its values could hold one anywhere.
     """
     lines = []
     for err in exc.errors():
@@ -110,14 +116,25 @@ def describe_validation_error(
         if err["type"] == "extra_forbidden":
             lines.append(f"{key}: unknown key (check the spelling; see the docs for allowed keys)")
             continue
-        if err["type"] == "missing":
-            given = ""
-        elif as_written is not None and path in as_written:
-            given = f" (from {as_written[path]!r})"
-        else:
-            given = f" (got {err.get('input')!r})"
+        given = _given(err, path, as_written or {})
         lines.append(f"{key or '(top level)'}: {err['msg']}{given}")
     return "\n".join(lines)
+
+
+def _given(err: ErrorDetails, path: KeyPath, as_written: Mapping[KeyPath, str]) -> str:
+    """`` (got ...)`` of a validation error: what was given, unless it may hold a secret."""
+    if err["type"] == "missing":
+        return ""
+    if path in as_written:
+        return f" (from {as_written[path]!r})"
+    given = err.get("input")
+    if isinstance(given, Mapping):
+        return ""
+    if isinstance(given, list):
+        depth = len(path)
+        inside = {at[depth:]: text for at, text in as_written.items() if at[:depth] == path}
+        given = restore_as_written(copy.deepcopy(given), inside)
+    return f" (got {given!r})"
 
 
 class _StringDatesLoader(yaml.SafeLoader):
