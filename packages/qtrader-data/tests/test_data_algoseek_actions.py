@@ -42,6 +42,9 @@ def test_cash_dividend_is_one_minus_factor_times_previous_close_to_4_decimals() 
         (0.142857142857, Fraction(7)),  # the same, written with fewer digits
         (0.05, Fraction(20)),  # AMZN BonusSame 2022-06-06: 20-for-1
         (10.0, Fraction(1, 10)),  # Cons: a 1-for-10 reverse split
+        (1500.0, Fraction(1, 1500)),  # 1-for-1500: beyond a denominator of 1000
+        (1.3333333, Fraction(3, 4)),  # 3-for-4 (factor 4/3, written to 7 decimals)
+        (0.0005, Fraction(2000)),  # 2000-for-1
         (2 / 3, Fraction(3, 2)),  # a 3-for-2 split
     ],
 )

@@ -266,6 +266,127 @@ def test_a_dividend_on_the_first_row_is_reported_not_dropped(tmp_path: Path) -> 
     assert "no previous close" in anomaly.problem
 
 
+# --- actions of rows dropped under repair -----------------------------------------------
+
+
+def bad_high(line: str, high: str) -> str:
+    """``line`` (a row of XYZ) with its High replaced: below its Low, the row is dropped."""
+    fields = line.split(",")
+    fields[3] = high
+    return ",".join(fields)
+
+
+def test_a_split_on_a_row_dropped_under_repair_still_applies_from_the_next_bar(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "p.csv", [*XYZ[:4], bad_high(XYZ[4], "49"), XYZ[5]])
+    data = source(tmp_path, validation="repair").load("XYZ")
+    assert data.series.sessions.astype(str).tolist()[-2:] == ["2024-01-05", "2024-01-09"]
+    assert data.actions == (
+        CashDividend(symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("1.02")),
+        Split(symbol="XYZ", ex_date=date(2024, 1, 8), ratio=Decimal(2)),
+    )
+    dropped, applied = sorted(data.anomalies, key=lambda a: a.action.value)
+    assert (dropped.action, dropped.line) == (AnomalyAction.DROPPED, 6)
+    assert (applied.action, applied.path, applied.line) == (AnomalyAction.REPORTED, path, 6)
+    assert applied.problem == (
+        "the Subdiv (AdjustmentFactor 0.5) of this dropped row is applied at the next bar, "
+        "2024-01-09"
+    )
+    # The stream carries it in the slice of 01-09, the first bar on or after the ex-date.
+    svc = HistoricalDataService(source(tmp_path, validation="repair"))
+    slices = list(svc.stream(request(date(2024, 1, 2), date(2024, 1, 9))))
+    assert slices[-1].timestamp.date() == date(2024, 1, 9)
+    assert slices[-1].actions == (Split(symbol="XYZ", ex_date=date(2024, 1, 8), ratio=Decimal(2)),)
+    # Split-adjusted: the bars before the ex-date are halved, the 01-09 bar is as traded.
+    rows = ohlcv(source(tmp_path, validation="repair", adjustment="split_adjusted"), "XYZ")
+    assert rows[0] == [50.0, 51.0, 49.5, 50.5, 2000.0]
+    assert rows[-1] == [51.0, 52.0, 50.0, 51.5, 2600.0]
+
+
+def test_an_action_on_a_dropped_last_row_has_no_bar_to_apply_at_and_says_so(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "p.csv", [*XYZ[:4], bad_high(XYZ[4], "49")])
+    data = source(tmp_path, validation="repair").load("XYZ")
+    assert [a.kind for a in data.actions] == ["cash_dividend"]
+    (reported,) = [a for a in data.anomalies if a.action is AnomalyAction.REPORTED]
+    assert (reported.path, reported.line) == (path, 6)
+    assert reported.problem == (
+        "the Subdiv (AdjustmentFactor 0.5) of this dropped row has no later bar: not applied"
+    )
+
+
+def test_a_dividend_on_a_row_dropped_under_repair_is_still_paid(tmp_path: Path) -> None:
+    # The ex-date row has no volume: dropped; its dividend is (1 - 0.99) x 102 = 1.02.
+    no_volume = XYZ[2].replace(",1200,", ",,")
+    write(tmp_path / "p.csv", [*XYZ[:2], no_volume, *XYZ[3:]])
+    data = source(tmp_path, validation="repair").load("XYZ")
+    assert "2024-01-04" not in data.series.sessions.astype(str).tolist()
+    assert data.actions[0] == CashDividend(
+        symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("1.02")
+    )
+    # Split-adjusted: 1.02 per share before the 2-for-1 split is 0.51 per adjusted share.
+    adjusted = source(tmp_path, validation="repair", adjustment="split_adjusted").load("XYZ")
+    assert adjusted.actions == (
+        CashDividend(symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("0.51")),
+    )
+
+
+def test_a_dividend_is_computed_from_the_previous_row_as_written_even_if_dropped(
+    tmp_path: Path,
+) -> None:
+    # 2024-01-03 has a High below its Low (dropped), but its close of 102 is what the
+    # vendor's factor was computed from: (1 - 0.99) x 102 = 1.02, not x 101 (01-02).
+    write(tmp_path / "p.csv", [XYZ[0], bad_high(XYZ[1], "99"), *XYZ[2:]])
+    data = source(tmp_path, validation="repair").load("XYZ")
+    assert data.actions[0] == CashDividend(
+        symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("1.02")
+    )
+
+
+def test_a_dividend_whose_previous_close_is_unreadable_is_reported_not_guessed(
+    tmp_path: Path,
+) -> None:
+    no_close = XYZ[1].replace(",102,1100,", ",,1100,")
+    path = write(tmp_path / "p.csv", [XYZ[0], no_close, *XYZ[2:]])
+    data = source(tmp_path, validation="repair").load("XYZ")
+    assert [a.kind for a in data.actions] == ["split"]
+    (reported,) = [a for a in data.anomalies if a.action is AnomalyAction.REPORTED]
+    assert (reported.path, reported.line, reported.date) == (path, 4, "2024-01-04")
+    assert reported.problem == (
+        "CashDiv (AdjustmentFactor 0.99): the previous row (2024-01-03) has no close to "
+        "compute the dividend from, so it is not paid"
+    )
+
+
+@pytest.mark.parametrize(
+    ("factor", "ratio"),
+    [("1500", Decimal(1) / Decimal(1500)), ("2000", Decimal("0.0005")), ("4", Decimal("0.25"))],
+)
+def test_reverse_splits_of_any_size_keep_their_exact_ratio(
+    tmp_path: Path, factor: str, ratio: Decimal
+) -> None:
+    write(
+        tmp_path / "p.csv",
+        [
+            row("2024-03-01", "1,1.1,0.9,1,4000", ticker="REV"),
+            row("2024-03-04", "1500,1600,1400,1500,3", ticker="REV", factor=factor, reason="Cons"),
+        ],
+    )
+    assert source(tmp_path).load("REV").actions == (
+        Split(symbol="REV", ex_date=date(2024, 3, 4), ratio=ratio),
+    )
+
+
+def test_a_ticker_spelled_like_a_missing_value_is_a_ticker(tmp_path: Path) -> None:
+    # "NA" is a Nasdaq ticker (and "NULL", "NAN" could be): pandas reads them as missing.
+    write(tmp_path / "p.csv", [row("2024-01-02", "10,11,9,10,1", ticker="NA", sec_id="NA")])
+    src = source(tmp_path)
+    assert src.symbols() == ["NA"]
+    assert src.load("NA").series.close.tolist() == [10.0]
+
+
 # --- finding files by content ----------------------------------------------------------
 
 
@@ -419,9 +540,10 @@ def test_parquet_dates_may_be_timestamps_and_errors_name_the_row(tmp_path: Path)
     assert str(info.value) == f"{part}, row 2: 2024-01-03: high 99.0 is below low 100.0"
     repaired = source(tmp_path, validation="repair").load("XYZ")
     assert repaired.series.sessions.astype(str).tolist() == ["2024-01-02", "2024-01-04"]
-    # The dividend uses the previous kept close (101 on 01-02): (1 - 0.99) x 101 = 1.01.
+    # The dividend uses the previous row's close as written (102 on 01-03, though the row
+    # is dropped for its high): (1 - 0.99) x 102 = 1.02, the vendor's dividend.
     assert repaired.actions == (
-        CashDividend(symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("1.01")),
+        CashDividend(symbol="XYZ", ex_date=date(2024, 1, 4), amount=Decimal("1.02")),
     )
 
 

@@ -8,7 +8,8 @@ An ex-date row carries ``AdjustmentReason`` and ``AdjustmentFactor``:
   previous close, so the first row of a series cannot yield one: it is reported.
 - ``Subdiv`` and ``BonusSame`` (forward splits), ``Cons`` (a reverse split): the
   ratio (new shares per old) is 1 / factor, rationalised to the nearest fraction
-  with a denominator of at most 1000 (0.142857142857 -> 7, 10 -> 1/10).
+  with a denominator of at most 1000 on the side that is at least 1
+  (0.142857142857 -> 7, 10 -> 1/10, 1500 -> 1/1500).
 
 Views: ``unadjusted`` delivers the prices as traded with every action;
 ``split_adjusted`` divides prices (and multiplies volumes) by the product of the
@@ -21,15 +22,18 @@ day's price never depends on the requested end.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qtrader.data.algoseek._reader import TextArray
+if TYPE_CHECKING:
+    from qtrader.data.algoseek._symbol_rows import ActionRows
 from qtrader.data.errors import Anomaly, AnomalyAction
 from qtrader.data.series import VOLUME, DayArray
 from qtrader.models import CashDividend, FloatArray, PriceAdjustment, Split
@@ -48,8 +52,13 @@ decimals (any ratio made of 2s and 5s), else rounded half-even to 10 decimals
 
 
 def split_ratio(factor: float) -> Fraction:
-    """New shares per old share of a split whose ``AdjustmentFactor`` is ``factor``."""
-    return (1 / Fraction(str(factor))).limit_denominator(MAX_DENOMINATOR)
+    """New shares per old share of a split whose ``AdjustmentFactor`` is ``factor``: the
+    side of new-per-old and old-per-new that is at least 1 is rationalised, so a reverse
+    split keeps its ratio however large (1-for-1500: factor 1500 -> 1/1500)."""
+    written = Fraction(str(factor))
+    if written >= 1:
+        return 1 / written.limit_denominator(MAX_DENOMINATOR)
+    return (1 / written).limit_denominator(MAX_DENOMINATOR)
 
 
 def as_decimal(value: Fraction) -> Decimal:
@@ -74,7 +83,8 @@ def per_adjusted_share(amount: Decimal, later_splits: Fraction) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One action as traded, at bar ``row``; ``ratio`` for a split."""
+    """One action as traded, applied from bar ``row`` (its ex-date's, or the next bar when
+    that row was dropped); ``ratio`` for a split."""
 
     row: int
     action: Action
@@ -83,45 +93,54 @@ class Event:
 
 def read_events(
     symbol: str,
-    sessions: DayArray,
-    closes: FloatArray,
-    adjustment_factors: FloatArray,
-    reasons: TextArray,
-    sec_ids: TextArray,
+    bar_sessions: DayArray,
+    rows: ActionRows,
     locate: Callable[[int], tuple[Path, int]],
 ) -> tuple[list[Event], list[Anomaly]]:
-    """The actions of the ex-date rows (reasons and factors already checked)."""
+    """The actions of the ex-date rows among ``rows`` (every dated row, kept or not;
+    reasons and factors already checked), placed on the bars of ``bar_sessions``."""
     events: list[Event] = []
     anomalies: list[Anomaly] = []
-    for row in np.flatnonzero(reasons != ""):
+    sessions, closes, sec_ids = rows.sessions, rows.closes, rows.sec_ids
+
+    def report(i: int, problem: str) -> None:
+        path, line = locate(i)
+        anomalies.append(
+            Anomaly(symbol, str(sessions[i]), problem, AnomalyAction.REPORTED, path, line)
+        )
+
+    for row in np.flatnonzero(rows.reasons != ""):
         i = int(row)
-        reason, factor = str(reasons[i]), float(adjustment_factors[i])
+        reason, factor = str(rows.reasons[i]), float(rows.factors[i])
+        what = f"{reason} (AdjustmentFactor {factor!r})"
         ex_date = sessions[i].astype(object)
+        at = int(np.searchsorted(bar_sessions, sessions[i], side="left"))
+        if at == len(bar_sessions):
+            report(i, f"the {what} of this dropped row has no later bar: not applied")
+            continue
+        if bar_sessions[at] != sessions[i]:
+            report(
+                i, f"the {what} of this dropped row is applied at the next bar, {bar_sessions[at]}"
+            )
         if reason in SPLITS:
             ratio = split_ratio(factor)
             split = Split(symbol=symbol, ex_date=ex_date, ratio=as_decimal(ratio))
-            events.append(Event(i, split, ratio))
+            events.append(Event(at, split, ratio))
             continue
-        problem = None
+        unpaid = "to compute the dividend from, so it is not paid"
         if i == 0 or sec_ids[i - 1] != sec_ids[i]:
-            problem = (
-                f"CashDiv (AdjustmentFactor {factor!r}) on the first row of SecId {sec_ids[i]}: "
-                "no previous close to compute the dividend from, so it is not paid"
-            )
-        else:
-            amount = cash_dividend(factor, float(closes[i - 1]))
-            if amount > 0:
-                events.append(Event(i, CashDividend(symbol=symbol, ex_date=ex_date, amount=amount)))
-            else:
-                problem = (
-                    f"CashDiv (AdjustmentFactor {factor!r}) rounds to {amount} per share "
-                    f"against the previous close {closes[i - 1]:g}: not paid"
-                )
-        if problem is not None:
-            path, line = locate(i)
-            anomalies.append(
-                Anomaly(symbol, str(sessions[i]), problem, AnomalyAction.REPORTED, path, line)
-            )
+            report(i, f"{what} on the first row of SecId {sec_ids[i]}: no previous close {unpaid}")
+            continue
+        previous = float(closes[i - 1])
+        if not (math.isfinite(previous) and previous > 0):
+            report(i, f"{what}: the previous row ({sessions[i - 1]}) has no close {unpaid}")
+            continue
+        amount = cash_dividend(factor, previous)
+        if amount <= 0:
+            report(i, f"{what} rounds to {amount} per share against the previous close "
+                   f"{previous:g}: not paid")  # fmt: skip
+            continue
+        events.append(Event(at, CashDividend(symbol=symbol, ex_date=ex_date, amount=amount)))
     return events, anomalies
 
 
@@ -153,8 +172,8 @@ def apply_view(
     for event in events:
         if isinstance(event.action, CashDividend):
             after = Fraction(1)
-            for other in events:
-                if other.ratio is not None and other.row > event.row:
+            for other in events:  # the splits after its ex-date (two can share a bar)
+                if other.ratio is not None and other.action.ex_date > event.action.ex_date:
                     after *= other.ratio
             amount = per_adjusted_share(event.action.amount, after)
             dividend = event.action

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from qtrader.data.csv.reader import PANDAS_NA_CELLS
 from qtrader.data.errors import DataError
 from qtrader.data.series import IntArray
 from qtrader.models import FloatArray
@@ -112,6 +113,7 @@ def read_keys(path: Path) -> tuple[set[str], set[str]]:
             usecols=lambda name: name.strip() in (TICKER, SEC_ID),
             dtype="str",
             encoding="utf-8-sig",
+            keep_default_na=False,  # "NA" and "NULL" are tickers, not missing values
         )
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text: {exc.reason}", path=path) from exc
@@ -122,7 +124,8 @@ def read_keys(path: Path) -> tuple[set[str], set[str]]:
 
 
 def _distinct_text(column: pd.Series) -> set[str]:
-    return {str(v).strip() for v in column.dropna().unique()}
+    stripped = (str(v).strip() for v in column.dropna().unique())
+    return {text for text in stripped if text}
 
 
 def _parquet_keys(path: Path) -> tuple[set[str], set[str]]:
@@ -178,6 +181,10 @@ def _frame(text: str, header: list[str], path: Path, *, numeric: bool) -> pd.Dat
             header=0,
             names=header,
             dtype=dtype,
+            # Text columns: only an empty cell is missing ("NA" is a ticker); numbers keep
+            # pandas's missing-value spellings.
+            keep_default_na=False,
+            na_values={name: [*PANDAS_NA_CELLS] for name in header if name in _NUMERIC},
             # Surplus fields of a row are ignored here and reported from ``_layout``.
             usecols=range(len(header)),
             skip_blank_lines=False,

@@ -6,6 +6,12 @@ merged by session date: the file with the most rows comes first, identical
 duplicates are dropped silently, and a duplicate that differs is a
 ``DataError`` naming both files and lines (``repair``: the first file's row is
 kept and the other reported as dropped).
+
+Corporate actions are read from every row whose date can be read, kept or not
+(``ActionRows``): a row dropped under ``repair`` for a bad price still carries its
+split or dividend (applied from the next bar), and a dividend is computed from the
+previous row's close as the file wrote it, the close the vendor's factor was computed
+from, even when that row was dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from qtrader.data._rows import RawTable, validate_rows
@@ -21,12 +28,30 @@ from qtrader.data.algoseek._actions import CASH_DIVIDEND, REASONS
 from qtrader.data.algoseek._reader import FACTORS, AlgoseekTable, TextArray
 from qtrader.data.errors import Anomaly, AnomalyAction, DataError
 from qtrader.data.options import BarOptions, ValidationPolicy
-from qtrader.data.series import DayArray, IntArray
+from qtrader.data.series import CLOSE, DayArray, IntArray
 from qtrader.models import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
 
 _TRADE_DATE = r"^(\d{4}-\d{1,2}-\d{1,2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$"
 _MIDNIGHT = " 00:00:00"
 _FIELDS = ("open", "high", "low", "close", "volume", *FACTORS)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRows:
+    """Every row of a symbol whose session date can be read, dropped or not, by strictly
+    increasing session: where its actions are and the closes they are computed from."""
+
+    file_of: IntArray
+    lines: IntArray
+    sessions: DayArray
+    closes: FloatArray
+    """The close as written (NaN where it is not a number)."""
+    reasons: TextArray
+    """The AdjustmentReason of a row whose factor is usable, else ""."""
+    factors: FloatArray
+    sec_ids: TextArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +69,7 @@ class SymbolRows:
     """``(n, 8)``: the values as written (OHLCV, then the three factors), for comparing."""
     reasons: TextArray
     sec_ids: TextArray
+    actions: ActionRows
     anomalies: tuple[Anomaly, ...] = ()
 
     def __len__(self) -> int:
@@ -56,6 +82,9 @@ class SymbolRows:
     def locate(self, row: int) -> tuple[Path, int]:
         return self.files[int(self.file_of[row])], int(self.lines[row])
 
+    def locate_action_row(self, row: int) -> tuple[Path, int]:
+        return self.files[int(self.actions.file_of[row])], int(self.actions.lines[row])
+
 
 def session_dates(dates: pd.Series) -> DayArray:
     """The date part of each ``TradeDate`` (NaT where it is not one), for selecting rows."""
@@ -64,13 +93,15 @@ def session_dates(dates: pd.Series) -> DayArray:
     return days
 
 
-def _trade_dates(text: pd.Series, problems: dict[int, str]) -> pd.Series:
+def _trade_dates(text: pd.Series, problems: dict[int, str]) -> tuple[pd.Series, DayArray]:
     """``YYYY-MM-DD 00:00:00`` -> ``YYYY-MM-DD`` (a session date; a midnight time would
     be read as an intraday bar). Other times of day are problems; other text is left
-    as it is for ``validate_rows`` to report."""
+    as it is for ``validate_rows`` to report. Also each row's session (NaT for a row
+    whose date cannot be read or has a time of day)."""
     text = text.str.strip()
     if bool((text.str.len().eq(19) & text.str.endswith(_MIDNIGHT)).all()):
-        return text.str[:10]  # the vendor's layout: no per-row work
+        dates = text.str[:10]  # the vendor's layout: no per-row work
+        return dates, session_dates(dates)
     parts = text.str.extract(_TRADE_DATE)
     clock = parts[1]
     timed = (clock.notna() & ~clock.isin(["00:00", "00:00:00"])).to_numpy(dtype=bool)
@@ -80,13 +111,17 @@ def _trade_dates(text: pd.Series, problems: dict[int, str]) -> pd.Series:
             f"TradeDate {text.iloc[row]!r} has a time of day: expected YYYY-MM-DD 00:00:00 "
             "(a daily bar)",
         )
-    return parts[0].where(parts[0].notna(), text).astype(str)
+    dates = parts[0].where(parts[0].notna(), text).astype(str)
+    days = session_dates(parts[0].where(parts[0].notna(), ""))
+    days[timed] = np.datetime64("NaT")
+    return dates, days
 
 
 def _factor_problems(
     table: AlgoseekTable, rows: IntArray, needs_cumulative: bool, problems: dict[int, str]
-) -> list[tuple[int, float]]:
-    """Check the factor columns; return rows with a factor but no reason (to report)."""
+) -> tuple[list[tuple[int, float]], BoolArray]:
+    """Check the factor columns; return rows with a factor but no reason (to report), and
+    which rows carry an action whose factor can be used."""
     reasons = table.reasons[rows]
     factors = table.factors[rows]
     unknown = np.flatnonzero(~np.isin(reasons, [*REASONS, ""]))
@@ -109,7 +144,8 @@ def _factor_problems(
             if np.isnan(factor[row])
             else f"AdjustmentFactor {factor[row]:g} of {reasons[row]} is not a positive number",
         )
-    for row in np.flatnonzero(event & ~bad & (reasons == CASH_DIVIDEND) & (factor >= 1)):
+    not_below_one = event & ~bad & (reasons == CASH_DIVIDEND) & (factor >= 1)
+    for row in np.flatnonzero(not_below_one):
         problems.setdefault(
             int(row),
             f"CashDiv AdjustmentFactor {factor[row]:g} is not below 1: expected "
@@ -123,7 +159,8 @@ def _factor_problems(
                     int(row), f"{name} {column[row]:g} is not a positive number (total_return)"
                 )
     stray = ~event & np.isfinite(factor) & (factor != 1)
-    return [(int(r), float(factor[r])) for r in np.flatnonzero(stray)]
+    usable: BoolArray = event & ~bad & ~not_below_one
+    return [(int(r), float(factor[r])) for r in np.flatnonzero(stray)], usable
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +174,7 @@ class _FileRows:
     raw: FloatArray
     reasons: TextArray
     sec_ids: TextArray
+    actions: ActionRows
     anomalies: tuple[Anomaly, ...]
 
 
@@ -153,8 +191,8 @@ def file_rows(
         position = int(np.searchsorted(rows, row))
         if position < len(rows) and rows[position] == row:
             problems[position] = message
-    dates = _trade_dates(table.dates.iloc[rows].reset_index(drop=True), problems)
-    stray = _factor_problems(table, rows, needs_cumulative, problems)
+    dates, days = _trade_dates(table.dates.iloc[rows].reset_index(drop=True), problems)
+    stray, usable = _factor_problems(table, rows, needs_cumulative, problems)
     raw_values = np.column_stack((table.values[rows], table.factors[rows]))
     raw = RawTable(table.path, table.lines[rows], dates, table.values[rows], problems)
     checked = validate_rows(raw, symbol, config)
@@ -183,7 +221,29 @@ def file_rows(
         raw=raw_values[checked.kept],
         reasons=table.reasons[rows][checked.kept],
         sec_ids=table.sec_ids[rows][checked.kept],
+        actions=_action_rows(table, rows, days, usable),
         anomalies=tuple(anomalies),
+    )
+
+
+def _action_rows(
+    table: AlgoseekTable, rows: IntArray, days: DayArray, usable: BoolArray
+) -> ActionRows:
+    """``ActionRows`` of one file's rows ``rows`` (``days``: their sessions, NaT where a
+    date cannot be read), by session; of rows dated alike, the first."""
+    dated = np.flatnonzero(~np.isnat(days))
+    dated = dated[np.argsort(days[dated], kind="stable")]
+    if len(dated) > 1:
+        dated = dated[np.append(True, days[dated][1:] != days[dated][:-1])]
+    picked = rows[dated]
+    return ActionRows(
+        file_of=np.zeros(len(dated), dtype=np.int64),
+        lines=np.asarray(table.lines[picked]),
+        sessions=days[dated],
+        closes=table.values[picked, CLOSE],
+        reasons=np.where(usable[dated], table.reasons[picked], ""),
+        factors=table.factors[picked, 2],
+        sec_ids=table.sec_ids[picked],
     )
 
 
@@ -261,5 +321,28 @@ def merge_files(parts: list[_FileRows], symbol: str, config: BarOptions) -> Symb
         raw=raw[keep],
         reasons=reasons[keep],
         sec_ids=sec_ids[keep],
+        actions=_merge_action_rows([p.actions for p in parts]),
         anomalies=tuple(anomalies),
+    )
+
+
+def _merge_action_rows(parts: list[ActionRows]) -> ActionRows:
+    """The files' ``ActionRows`` merged by session; of rows dated alike, the first file's
+    (the files in ``merge_files``'s order, whose conflicts it reports)."""
+    file_of = np.concatenate(
+        [np.full(len(p.lines), k, dtype=np.int64) for k, p in enumerate(parts)]
+    )
+    sessions = np.concatenate([p.sessions for p in parts])
+    order = np.argsort(sessions, kind="stable")
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = sessions[order][1:] != sessions[order][:-1]
+    pick = order[keep]
+    return ActionRows(
+        file_of=file_of[pick],
+        lines=np.concatenate([p.lines for p in parts])[pick],
+        sessions=sessions[pick],
+        closes=np.concatenate([p.closes for p in parts])[pick],
+        reasons=np.concatenate([p.reasons for p in parts])[pick],
+        factors=np.concatenate([p.factors for p in parts])[pick],
+        sec_ids=np.concatenate([p.sec_ids for p in parts])[pick],
     )

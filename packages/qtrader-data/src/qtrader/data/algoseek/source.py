@@ -32,7 +32,7 @@ from qtrader.data.algoseek._symbol_rows import (
 )
 from qtrader.data.algoseek.config import AlgoseekConfig
 from qtrader.data.errors import Anomaly, DataError, UnknownSymbolError
-from qtrader.data.series import CLOSE, BarSeries, IntArray
+from qtrader.data.series import BarSeries, IntArray
 from qtrader.data.source import SymbolData
 from qtrader.models import PriceAdjustment
 
@@ -152,15 +152,7 @@ class AlgoseekBarSource:
                 path=self.config.path,
             )
         rows = merge_files(parts, symbol, self.config)
-        events, reported = read_events(
-            symbol,
-            rows.sessions,
-            rows.ohlcv[:, CLOSE],
-            rows.factors[:, 2],
-            rows.reasons,
-            rows.sec_ids,
-            rows.locate,
-        )
+        events, reported = read_events(symbol, rows.sessions, rows.actions, rows.locate_action_row)
         ohlcv, actions = apply_view(self.config.adjustment, rows.ohlcv, rows.factors, events)
         single = len(set(rows.file_of.tolist())) == 1
         series = BarSeries(
