@@ -574,3 +574,27 @@ def test_chunked_equals_whole_on_random_series(case: tuple[Any, StreamRequest, i
             f"date,symbol,type,value\n{POOL[3]},{first},split,2\n{POOL[9]},{first},dividend,1\n"
         )
         both(folder, req, chunk_rows, validation=ValidationPolicy.REPAIR, actions="actions.csv")
+
+
+def test_on_one_ex_date_a_dividend_comes_before_a_split_whatever_the_file_order(
+    tmp_path: Path,
+) -> None:
+    # The dividend is owed to the holders at the previous close, per share as traded then:
+    # applied after the split it would be paid on the split's shares (4x too much here).
+    universe(tmp_path)
+    (tmp_path / "actions.csv").write_text(
+        "date,symbol,type,value\n"
+        "2024-01-08,A,split,4\n"
+        "2024-01-08,A,dividend,0.5\n"
+        "2024-01-06,A,dividend,0.1\n"  # a Saturday: also in the slice of the 8th, first
+    )
+    slices = both(tmp_path, request(("A",), 3, 10), 2, actions="actions.csv")
+    assert {s[0].day: s[9] for s in slices if s[9]} == {
+        8: (
+            CashDividend(symbol="A", ex_date=date(2024, 1, 6), amount=Decimal("0.1")),
+            CashDividend(symbol="A", ex_date=date(2024, 1, 8), amount=Decimal("0.5")),
+            Split(symbol="A", ex_date=date(2024, 1, 8), ratio=Decimal(4)),
+        )
+    }
+    svc = service(tmp_path, actions="actions.csv")
+    assert [a.kind for a in svc.actions("A")] == ["cash_dividend", "cash_dividend", "split"]

@@ -41,6 +41,14 @@ from qtrader.models import (
 )
 
 
+def in_application_order(actions: Sequence[Action]) -> tuple[Action, ...]:
+    """``actions`` (sorted by ex-date) as they are applied: on one ex-date, dividends before
+    splits, whatever order the source listed them in. A dividend is owed to the holders at
+    the previous close, per share as traded then; applied after a split it would be paid
+    on the split's shares."""
+    return tuple(sorted(actions, key=lambda a: (a.ex_date, isinstance(a, Split))))
+
+
 def _usable_cores() -> int:
     affinity = getattr(os, "sched_getaffinity", None)  # the cores this process may use
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
@@ -125,6 +133,7 @@ class HistoricalDataService:
             return kept
         data = fetched if fetched is not None else self._source.load(symbol, start, end)
         self._check(symbol, data)
+        data = dataclasses.replace(data, actions=in_application_order(data.actions))
         reported = data.anomalies
         if self.price_adjustment is PriceAdjustment.UNADJUSTED:
             reported += suspected_splits(data.series, data.actions)
@@ -237,6 +246,7 @@ class HistoricalDataService:
             if in_chunks:
                 data = source.load_chunks(symbol)
                 self._check_actions(symbol, data.actions)
+                data = dataclasses.replace(data, actions=in_application_order(data.actions))
                 plan = survey(
                     data,
                     start=request.start,

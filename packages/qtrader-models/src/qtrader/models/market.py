@@ -107,7 +107,8 @@ class BarSlice:
     a fill at the open of this bar is stamped with it. ``warmup`` slices
     feed indicators before ``start`` and are never traded. ``actions`` are the
     corporate actions effective from this timestamp on (only on unadjusted
-    feeds).
+    feeds), in the order they are applied: by ex-date, and on one ex-date a
+    dividend before a split (it is owed per share as traded at the previous close).
     """
 
     timestamp: datetime
