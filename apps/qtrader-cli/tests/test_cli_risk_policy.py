@@ -189,3 +189,50 @@ def test_participation_reads_the_volume_of_every_bar(tiny: Path) -> None:
         (False, None),
         (True, Decimal(100)),
     ]
+
+
+OVERSELL = """
+from qtrader.models import BaseStrategy
+
+
+class Oversell(BaseStrategy):
+    def on_bar(self, ctx):
+        day = ctx.timestamp.date().isoformat()
+        if day == "2024-01-02":
+            ctx.buy("AAA", 100)
+        elif day == "2024-01-03":
+            ctx.sell("AAA", 150)  # 50 more than held: a short sale
+"""
+
+
+def oversell_config(tiny: Path, extra: str) -> Path:
+    (tiny / "oversell.py").write_text(OVERSELL)
+    config_path = tiny / "config.yaml"
+    text = config_path.read_text().replace(
+        "  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+        "  name: oversell.py:Oversell",
+    )
+    config_path.write_text(text + extra)
+    return config_path
+
+
+def test_a_portfolio_that_may_not_short_makes_risk_refuse_short_sales(tiny: Path) -> None:
+    # The portfolio refuses the fill of a short sale and that stops the run: risk, left at
+    # its defaults (shorts allowed), used to approve the sell of 150 against 100 held.
+    config = oversell_config(tiny, "portfolio: {allow_short: false}\n")
+    outcome = boot.run_backtest(load_config(config), tiny, None)
+    decisions = [(d.approved, d.reason) for d in outcome.result.decisions]
+    assert decisions[0] == (True, "")
+    assert decisions[1][0] is False
+    assert "allow_short" in decisions[1][1]
+    # The buy of 100 fills at the open of 01-03 (10); nothing else does.
+    assert [(f.side.value, f.quantity, f.price) for f in outcome.result.fills] == [
+        ("buy", Decimal(100), Decimal(10))
+    ]
+
+
+def test_risk_that_allows_shorts_against_such_a_portfolio_is_refused(tiny: Path) -> None:
+    config = oversell_config(tiny, "portfolio: {allow_short: false}\nrisk: {allow_short: true}\n")
+    code, text = run(config)
+    assert code == 2
+    assert "risk.allow_short: true, but portfolio.allow_short is false" in text

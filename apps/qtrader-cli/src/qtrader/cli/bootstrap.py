@@ -195,6 +195,19 @@ def build_risk(
     ``instruments`` give each symbol its lot size."""
     policy, path = _risk_policy(config, base_dir)
     problems: list[tuple[str, str]] = []
+    if config.portfolio.get("allow_short") is False:
+        # A portfolio that may not go short refuses the fill of a short sale and stops the
+        # run: risk must refuse such orders first. Unless the policy says otherwise, in
+        # which case the two contradict each other.
+        if policy.get("allow_short") is True:
+            problems.append(
+                (
+                    "allow_short",
+                    "true, but portfolio.allow_short is false: a short sale risk approved "
+                    "would stop the run at its fill; set both alike",
+                )
+            )
+        policy = {**policy, "allow_short": False}
     budgets = policy.get("strategy_budgets")
     if isinstance(budgets, dict):
         ids = list(config.strategy_sections())
