@@ -114,3 +114,13 @@ def test_actions_without_working_orders_and_dividends_change_nothing() -> None:
         == ()
     )
     assert svc.open_orders() == (placed,)
+
+
+def test_a_one_for_three_split_makes_300_at_20_exactly_100_at_60() -> None:
+    svc = SimulatedExecutionService(ExecutionConfig())
+    svc.process(bars(D1, AAA=(10.0, 11.0, 9.0, 10.0)))
+    svc.submit(limit("AAA", Side.SELL, "300", "20"), at=ny_close(D1))
+    third = D(1) / D(3)  # 0.3333333333333333333333333333: all a Decimal can say
+    svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=third), ny_close(D2))
+    (adjusted,) = svc.open_orders()
+    assert (adjusted.quantity, adjusted.limit_price) == (D(100), D(60))

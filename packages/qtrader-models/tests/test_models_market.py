@@ -21,6 +21,7 @@ from qtrader.models import (
     PriceAdjustment,
     Split,
     StreamRequest,
+    split_fraction,
 )
 
 D = Decimal
@@ -426,3 +427,28 @@ def test_a_trusted_slice_is_the_slice_the_checked_constructor_makes() -> None:
     assert "A" in trusted
     assert trusted.close is columns[3]  # no copy
     assert trusted.bar("B") == checked.bar("B")
+
+
+@pytest.mark.parametrize(
+    ("ratio", "fraction"),
+    [
+        ("4", (4, 1)),
+        ("0.1", (1, 10)),
+        ("1.5", (3, 2)),
+        ("0.3333", (3333, 10000)),  # terminating: taken as written
+        # 1-for-3 and 2-for-3 cannot be written exactly: 28 digits stand for them.
+        (str(Decimal(1) / Decimal(3)), (1, 3)),
+        (str(Decimal(2) / Decimal(3)), (2, 3)),
+        (str(Decimal(1) / Decimal(7)), (1, 7)),
+        (str(Decimal(1) / Decimal(1500)), (1, 1500)),
+    ],
+)
+def test_split_fraction_is_the_exact_ratio_a_decimal_stands_for(
+    ratio: str, fraction: tuple[int, int]
+) -> None:
+    assert split_fraction(Decimal(ratio)) == fraction
+
+
+def test_a_ratio_near_no_small_fraction_stays_as_written() -> None:
+    ratio = Decimal("0.1234567890123456789")
+    assert split_fraction(ratio) == (1234567890123456789, 10**19)

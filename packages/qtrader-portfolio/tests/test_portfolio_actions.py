@@ -295,3 +295,33 @@ def test_a_non_terminating_post_split_price_is_rounded_to_1e_10() -> None:
     assert p.snapshot().unrealized_pnl == D("-0.0000000001")
     lot = p.snapshot().positions[0].lots[0]
     assert lot.price == D(10) / D(3)
+
+
+def test_a_one_for_three_reverse_split_leaves_exactly_a_third_of_the_shares() -> None:
+    # 1-for-3 can only be written rounded (0.333...3, 28 digits): 300 x that is
+    # 99.999...9, which used to be paid out as 0.999... share of cash in lieu.
+    p = portfolio()
+    p.apply_fill(fill(Side.BUY, 300, "10"))
+    mark(p, AAA=10.0)
+    p.apply_action(split(str(D(1) / D(3))), EX)
+    (position,) = p.snapshot().positions
+    # 300 / 3 = 100 shares at 10 x 3 = 30; no fraction, no cash in lieu; value 3000.
+    assert position.quantity == D(100)
+    assert [e.type for e in p.ledger()][-1] is LedgerEntryType.SPLIT
+    assert p.last_price("AAA") == D(30)
+    assert p.cash == D(97000)
+    assert p.equity == D(100000)
+
+
+def test_a_two_for_three_reverse_split_pays_the_third_share_in_cash() -> None:
+    # 100 x 2/3 = 66 2/3 shares, 66.6666666667 at the ledger's 1e-10 quantum: 66 kept,
+    # 0.6666666667 share paid at the post-split mark 10 x 3 / 2 = 15 (10.0000000005).
+    p = portfolio()
+    p.apply_fill(fill(Side.BUY, 100, "10"))
+    mark(p, AAA=10.0)
+    p.apply_action(split(str(D(2) / D(3))), EX)
+    (position,) = p.snapshot().positions
+    assert position.quantity == D(66)
+    assert p.last_price("AAA") == D(15)
+    assert p.cash == D(99000) + D("0.6666666667") * D(15)
+    assert p.equity == p.cash + D(66) * D(15)

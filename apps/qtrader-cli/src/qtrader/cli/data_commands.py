@@ -10,7 +10,6 @@ from __future__ import annotations
 import webbrowser
 from collections.abc import Callable, Sequence
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -150,9 +149,11 @@ def list_symbols(config: ConfigArgument) -> None:
 
 def _describe_action(action: Split | CashDividend) -> tuple[str, str]:
     if action.kind == "split":
-        ratio = Fraction(action.ratio)
-        kind = "split" if ratio >= 1 else "reverse split"
-        return kind, f"{ratio.numerator}-for-{ratio.denominator} (ratio {action.ratio})"
+        from qtrader.models import split_fraction  # here: `--help` stays light
+
+        new, old = split_fraction(action.ratio)
+        kind = "split" if new >= old else "reverse split"
+        return kind, f"{new}-for-{old} (ratio {action.ratio})"
     return "dividend", f"{action.amount} per share"
 
 

@@ -9,23 +9,25 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from qtrader.execution._book import Role
-from qtrader.models import Order, OrderType, Side, TimeInForce
+from qtrader.models import Order, OrderType, Side, TimeInForce, split_fraction
 
 HUNDRED = Decimal(100)
 
 
 def split_adjusted(order: Order, ratio: Decimal) -> Order:
-    """The same order in post-split units: ratio new shares per old share. Every price
-    (limit, stop, the bracket's exits, the sizing price) and a trailing amount are divided
-    by the ratio; a trailing percent is unchanged."""
+    """The same order in post-split units: ratio new shares per old share (as the exact
+    fraction ``split_fraction`` reads it, so 300 at 20 after a 1-for-3 is 100 at 60). Every
+    price (limit, stop, the bracket's exits, the sizing price) and a trailing amount are
+    divided by the ratio; a trailing percent is unchanged."""
+    new, old = split_fraction(ratio)
 
     def per_share(value: Decimal | None) -> Decimal | None:
-        return None if value is None else value / ratio
+        return None if value is None else value * old / new
 
     return Order.model_validate(
         {
             **order.model_dump(),
-            "quantity": order.quantity * ratio,
+            "quantity": order.quantity * new / old,
             "limit_price": per_share(order.limit_price),
             "stop_price": per_share(order.stop_price),
             "trail_amount": per_share(order.trail_amount),

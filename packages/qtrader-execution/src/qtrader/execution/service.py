@@ -36,6 +36,7 @@ from qtrader.models import (
     Side,
     Split,
     TimeInForce,
+    split_fraction,
 )
 
 _REQUEST_FIELDS = tuple(OrderRequest.model_fields)
@@ -699,11 +700,12 @@ class SimulatedExecutionService:
                 for working in affected
             )
         ratio = action.ratio
+        new, old = split_fraction(ratio)
         for working in affected:
             self._book.replace(working, split_adjusted(working.order, ratio))
-            working.filled_quantity *= ratio
+            working.filled_quantity = working.filled_quantity * new / old
             if working.trail_extreme is not None:
-                working.trail_extreme /= ratio
+                working.trail_extreme = working.trail_extreme * old / new
             working.trail_view = None
         return ()
 

@@ -7,6 +7,7 @@ from qtrader.models.fields import LocalTime, TimeZoneName
 from qtrader.models.ledger import ClosedLot, LedgerEntry, LedgerEntryType
 from qtrader.models.market import (
     PRICE_FIELDS,
+    SPLIT_DENOMINATOR,
     Bar,
     BarSlice,
     CashDividend,
@@ -16,6 +17,7 @@ from qtrader.models.market import (
     PriceAdjustment,
     Split,
     StreamRequest,
+    split_fraction,
 )
 from qtrader.models.order_input import OrderRejection
 from qtrader.models.orders import (
@@ -52,6 +54,7 @@ from qtrader.models.signals import Intent, RiskDecision, Signal, SignalDirection
 
 __all__ = [
     "PRICE_FIELDS",
+    "SPLIT_DENOMINATOR",
     "BacktestResult",
     "Bar",
     "BarObserver",
@@ -104,5 +107,6 @@ __all__ = [
     "StreamRequest",
     "TimeInForce",
     "TimeZoneName",
+    "split_fraction",
     "to_decimal",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Literal
 
 import numpy as np
@@ -72,13 +73,36 @@ class Split(FrozenModel):
     """A split effective from the first session of ``ex_date``.
 
     ``ratio`` is new shares per old share: 4-for-1 is ``4`` (quantity x 4,
-    price / 4); a 1-for-10 reverse split is ``0.1``.
+    price / 4); a 1-for-10 reverse split is ``0.1``; a 1-for-3 is ``1 / 3`` to 28
+    digits, which ``split_fraction`` reads back as exactly 1/3.
     """
 
     kind: Literal["split"] = "split"
     symbol: str = Field(min_length=1)
     ex_date: date
     ratio: Decimal = Field(gt=0)
+
+
+SPLIT_DENOMINATOR = 10**6
+"""The largest denominator (old shares) ``split_fraction`` recovers from a rounded ratio."""
+_ROUNDED_RATIO = Fraction(1, 10**20)
+
+
+def split_fraction(ratio: Decimal) -> tuple[int, int]:
+    """A split's ``ratio`` as the exact fraction ``(new, old)`` it stands for.
+
+    A ratio that terminates is itself (``1.5`` -> ``(3, 2)``). One that does not, such as
+    1-for-3, can only be written rounded (``0.3333333333333333333333333333``): it stands for
+    the fraction with at most ``SPLIT_DENOMINATOR`` old shares within 1e-20 of it, so 300
+    shares become 100, not 99.999... Services scale quantities by ``new / old`` and prices
+    by ``old / new`` with it.
+    """
+    exact = Fraction(ratio)
+    if exact.denominator > SPLIT_DENOMINATOR:
+        near = exact.limit_denominator(SPLIT_DENOMINATOR)
+        if abs(near - exact) < _ROUNDED_RATIO:
+            exact = near
+    return exact.numerator, exact.denominator
 
 
 class CashDividend(FrozenModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from qtrader.models import ClosedLot
+from qtrader.models import ClosedLot, split_fraction
 from qtrader.portfolio._arith import divide
 from qtrader.portfolio._marks import whole_quantity
 from qtrader.portfolio.lots import LotMatcher, OpenLot
@@ -127,13 +127,16 @@ class PositionBook:
         return closed
 
     def split(self, ratio: Decimal) -> Decimal:
-        """Multiply every lot's quantity by ``ratio``; costs stay, so prices divide.
+        """Scale every lot's quantity by ``ratio`` (as the exact fraction ``split_fraction``
+        reads it: 300 shares after a 1-for-3 are 100, not 99.999...); costs stay, so prices
+        divide. A quotient that does not terminate is rounded like every other (``divide``).
 
         Returns the fractional share left over (signed, toward zero) that the
         caller pays out as cash in lieu; the lots still include it.
         """
+        new, old = split_fraction(ratio)
         for lot in self.lots:
-            lot.quantity *= ratio
+            lot.quantity = divide(lot.quantity * new, Decimal(old))
         self.quantity = sum((lot.quantity for lot in self.lots), start=ZERO)
         self.whole = whole_quantity(self.quantity)
         return self.quantity - self.quantity.to_integral_value(rounding=ROUND_DOWN)

@@ -17,6 +17,7 @@ from qtrader.models import (
     PortfolioState,
     Position,
     Split,
+    split_fraction,
     to_decimal,
 )
 from qtrader.portfolio._arith import divide
@@ -464,7 +465,8 @@ class LotPortfolioService:
         ratio = split.ratio
         reference = f"split:{split.symbol}:{split.ex_date.isoformat()}"
         mark = self._price(split.symbol)
-        post_split_mark = None if mark is None else divide(mark, ratio)
+        new, old = split_fraction(ratio)
+        post_split_mark = None if mark is None else divide(mark * old, Decimal(new))
         for book in self._held_books(split.symbol):
             entry = self._post_split(at, book.strategy_id, split.symbol, ratio, reference)
             assert entry.position_after is not None  # a book's entry has one
