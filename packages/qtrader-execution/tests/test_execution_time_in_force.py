@@ -350,6 +350,39 @@ def test_market_on_open_decided_before_the_open_fills_the_same_day() -> None:
     assert (fill.price, fill.timestamp) == (D("100.2"), at(D1, time(9, 30)))
 
 
+def test_a_post_market_bar_closes_no_session_for_market_on_close_or_day() -> None:
+    # D1's 16:00-16:30 bar is after the close: it used to count as the session's last
+    # bar, so a market-on-close decided at 16:00 filled at 16:30 (100.5) and a DAY order
+    # decided then traded there and expired there, never seeing D2. A DAY order is for the
+    # next regular session: not even its 98.5 low fills the 99 limit.
+    svc = SimulatedExecutionService()
+    svc.process(intraday(D1, time(16, 0)))
+    moc = svc.submit(request(type="market_on_close"), at=at(D1, time(16, 0)))
+    day = svc.submit(
+        request(TimeInForce.DAY, type="limit", limit_price=D(99)), at=at(D1, time(16, 0))
+    )
+    after_hours = svc.process(intraday(D1, time(16, 30), (100.0, 101.0, 98.5, 100.5)))
+    assert (after_hours.fills, after_hours.updates) == ((), ())
+    # D2 10:00 reaches 98: the DAY limit buys at 99. The 16:00 bar closes D2: the
+    # market-on-close fills at its close, 102.5, and nothing is left working.
+    (limit_fill,) = svc.process(intraday(D2, time(10, 0), (100.0, 101.0, 98.0, 100.0))).fills
+    assert (limit_fill.order_id, limit_fill.price) == (day.id, D(99))
+    (close_fill,) = svc.process(intraday(D2, time(16, 0), (102.0, 103.0, 101.0, 102.5))).fills
+    assert (close_fill.order_id, close_fill.price) == (moc.id, D("102.5"))
+    assert svc.open_orders() == ()
+
+
+def test_market_on_open_never_fills_on_a_post_market_bar() -> None:
+    # Decided before D1's open, but D1's next bar is after its close (a halted day):
+    # that bar opens no session; D2's 09:30-10:00 bar does (its open, 101).
+    svc = SimulatedExecutionService()
+    svc.process(intraday(D1, time(8, 0)))
+    svc.submit(request(type="market_on_open"), at=at(D1, time(8, 0)))
+    assert svc.process(intraday(D1, time(16, 30))).fills == ()
+    (fill,) = svc.process(intraday(D2, time(10, 0), (101.0, 101.5, 100.5, 101.2))).fills
+    assert (fill.price, fill.timestamp) == (D(101), at(D2, time(9, 30)))
+
+
 def test_market_on_close_fills_at_the_close_of_its_session_not_the_next_bar() -> None:
     svc = SimulatedExecutionService()
     svc.process(intraday(D1, time(10, 0)))

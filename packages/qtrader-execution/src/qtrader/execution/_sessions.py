@@ -20,9 +20,13 @@ class BarSession:
     date: date
     """The local date of the bar's close stamp: its session."""
     ends: bool
-    """Stamped at or after the session close: the last bar of its session."""
+    """Stamped at or after the session close and opened before it: the last bar of its
+    session (a post-market bar ends none)."""
     opens: bool
-    """Opened at or after the session open (not a pre-market bar)."""
+    """Opened at or after the session open and before its close (neither a pre-market nor
+    a post-market bar)."""
+    after_close: bool = False
+    """Opened at or after the session close: a post-market bar, in no regular session."""
 
 
 class SessionClock:
@@ -64,10 +68,13 @@ class SessionClock:
             assert self._timestamp is not None, "start() first"
             assert self._opened_at is not None
             close = self._timestamp.astimezone(zone)
+            opened = self._opened_at.astimezone(zone).time()
+            after_close = opened >= self._close  # a post-market bar (16:00-16:30)
             facts = self._by_zone[zone] = BarSession(
                 date=close.date(),
-                ends=close.time() >= self._close,
-                opens=self._opened_at.astimezone(zone).time() >= self._open,
+                ends=close.time() >= self._close and not after_close,
+                opens=opened >= self._open and not after_close,
+                after_close=after_close,
             )
         return facts
 

@@ -368,8 +368,14 @@ class SimulatedExecutionService:
 
     def _may_trade(self, working: WorkingOrder, facts: BarSession | None) -> bool:
         """Whether the order trades on this bar: market-on-open (-close) orders only on a
-        bar that opens (closes) their session. The first such bar activates the order."""
+        bar that opens (closes) their session, DAY orders on no post-market bar (their
+        session is the next regular one). The first such bar activates the order."""
         kind = working.order.type
+        if working.order.time_in_force is DAY:
+            if facts is None:
+                facts = self._clock.of_bar(working.order.symbol)
+            if facts.after_close:
+                return False
         if kind is MOO:
             assert facts is not None
             assert working.moo_from is not None
