@@ -387,6 +387,54 @@ def test_a_ticker_spelled_like_a_missing_value_is_a_ticker(tmp_path: Path) -> No
     assert src.load("NA").series.close.tolist() == [10.0]
 
 
+def test_a_volume_factor_that_contradicts_the_reason_is_reported(tmp_path: Path) -> None:
+    # The volume factor moves only on a split, by its ratio. Here: a dividend row where it
+    # doubles (line 4), the split row where it stays (line 6) and a plain row where it
+    # moves (line 7). Each action is applied as its reason and factor say.
+    rows = [
+        *XYZ[:2],
+        row(
+            "2024-01-04",
+            "101,102,100,100.5,1200",
+            cpf=CPF_DIV,
+            cvf="2.0",
+            factor="0.99",
+            reason="CashDiv",
+        ),
+        row("2024-01-05", "100,101,99,100,1300", cpf=CPF_DIV, cvf="2.0"),
+        row(
+            "2024-01-08",
+            "50,51,49.5,50.5,2800",
+            cpf=CPF_SPLIT,
+            cvf="2.0",
+            factor="0.5",
+            reason="Subdiv",
+        ),
+        row("2024-01-09", "51,52,50,51.5,2600", cpf=CPF_SPLIT, cvf="6.0"),
+    ]
+    path = write(tmp_path / "p.csv", rows)
+    data = source(tmp_path).load("XYZ")
+    assert [a.kind for a in data.actions] == ["cash_dividend", "split"]
+    assert [(a.line, a.problem) for a in data.anomalies] == [
+        (
+            4,
+            "CashDiv, but the CumulativeVolumeFactor moves by 2 (1 -> 2) as on a split: "
+            "applied as the reason says",
+        ),
+        (
+            6,
+            "Subdiv of ratio 2, but the CumulativeVolumeFactor moves by 1 (2 -> 2): applied "
+            "as the AdjustmentFactor says",
+        ),
+        (
+            7,
+            "the CumulativeVolumeFactor moves by 3 (2 -> 6) without an AdjustmentReason: a "
+            "split may be missing",
+        ),
+    ]
+    assert {(a.path, a.action) for a in data.anomalies} == {(path, AnomalyAction.REPORTED)}
+
+
 # --- finding files by content ----------------------------------------------------------
 
 

@@ -137,11 +137,62 @@ def read_events(
             continue
         amount = cash_dividend(factor, previous)
         if amount <= 0:
-            report(i, f"{what} rounds to {amount} per share against the previous close "
-                   f"{previous:g}: not paid")  # fmt: skip
+            rounded = f"rounds to {amount} per share against the previous close {previous:g}"
+            report(i, f"{what} {rounded}: not paid")
             continue
         events.append(Event(at, CashDividend(symbol=symbol, ex_date=ex_date, amount=amount)))
     return events, anomalies
+
+
+_SAME = 1e-6
+"""Relative tolerance of comparing volume factors (the vendor writes 6.999999999999994)."""
+
+
+def volume_factor_checks(
+    symbol: str, rows: ActionRows, locate: Callable[[int], tuple[Path, int]]
+) -> list[Anomaly]:
+    """Reports of rows whose CumulativeVolumeFactor disagrees with their reason: it moves
+    only on a split, by the split's ratio. The reason and factor are still applied as
+    written; the report says where the vendor's row contradicts itself (a split may be
+    missing, or a dividend be a split)."""
+    volume, sec_ids, reasons = rows.volume_factors, rows.sec_ids, rows.reasons
+    anomalies: list[Anomaly] = []
+    if len(volume) < 2:
+        return anomalies
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moves = volume[1:] / volume[:-1]
+    # NaN factors (the unadjusted view does not need them) compare false: never checked.
+    comparable = (volume[1:] > 0) & (volume[:-1] > 0) & (sec_ids[1:] == sec_ids[:-1])
+    candidates = comparable & (np.isin(reasons[1:], list(SPLITS)) | (np.abs(moves - 1) > _SAME))
+    for row in np.flatnonzero(candidates):
+        i = int(row) + 1
+        before, after, moved = float(volume[i - 1]), float(volume[i]), float(moves[i - 1])
+        reason = str(reasons[i])
+        if reason in SPLITS:
+            ratio = float(split_ratio(float(rows.factors[i])))
+            if abs(moved / ratio - 1) <= _SAME:
+                continue
+            problem = (
+                f"{reason} of ratio {ratio:g}, but the CumulativeVolumeFactor moves by "
+                f"{moved:.6g} ({before:g} -> {after:g}): applied as the AdjustmentFactor says"
+            )
+        elif abs(moved - 1) <= _SAME:
+            continue
+        elif reason:
+            problem = (
+                f"{reason}, but the CumulativeVolumeFactor moves by {moved:.6g} "
+                f"({before:g} -> {after:g}) as on a split: applied as the reason says"
+            )
+        else:
+            problem = (
+                f"the CumulativeVolumeFactor moves by {moved:.6g} ({before:g} -> {after:g}) "
+                "without an AdjustmentReason: a split may be missing"
+            )
+        path, line = locate(i)
+        anomalies.append(
+            Anomaly(symbol, str(rows.sessions[i]), problem, AnomalyAction.REPORTED, path, line)
+        )
+    return anomalies
 
 
 def apply_view(

@@ -51,6 +51,8 @@ class ActionRows:
     reasons: TextArray
     """The AdjustmentReason of a row whose factor is usable, else ""."""
     factors: FloatArray
+    volume_factors: FloatArray
+    """The CumulativeVolumeFactor as written (NaN where it is not a number)."""
     sec_ids: TextArray
 
 
@@ -243,6 +245,7 @@ def _action_rows(
         closes=table.values[picked, CLOSE],
         reasons=np.where(usable[dated], table.reasons[picked], ""),
         factors=table.factors[picked, 2],
+        volume_factors=table.factors[picked, 1],
         sec_ids=table.sec_ids[picked],
     )
 
@@ -344,5 +347,6 @@ def _merge_action_rows(parts: list[ActionRows]) -> ActionRows:
         closes=np.concatenate([p.closes for p in parts])[pick],
         reasons=np.concatenate([p.reasons for p in parts])[pick],
         factors=np.concatenate([p.factors for p in parts])[pick],
+        volume_factors=np.concatenate([p.volume_factors for p in parts])[pick],
         sec_ids=np.concatenate([p.sec_ids for p in parts])[pick],
     )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from qtrader.data._ticks import bad_ticks
-from qtrader.data.algoseek._actions import apply_view, read_events
+from qtrader.data.algoseek._actions import apply_view, read_events, volume_factor_checks
 from qtrader.data.algoseek._index import FolderIndex, build_index
 from qtrader.data.algoseek._master import TickerSpan, read_security_master
 from qtrader.data.algoseek._reader import AlgoseekTable, read_file
@@ -153,6 +153,7 @@ class AlgoseekBarSource:
             )
         rows = merge_files(parts, symbol, self.config)
         events, reported = read_events(symbol, rows.sessions, rows.actions, rows.locate_action_row)
+        reported += volume_factor_checks(symbol, rows.actions, rows.locate_action_row)
         ohlcv, actions = apply_view(self.config.adjustment, rows.ohlcv, rows.factors, events)
         single = len(set(rows.file_of.tolist())) == 1
         series = BarSeries(
