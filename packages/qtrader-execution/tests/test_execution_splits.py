@@ -124,3 +124,31 @@ def test_a_one_for_three_split_makes_300_at_20_exactly_100_at_60() -> None:
     svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=third), ny_close(D2))
     (adjusted,) = svc.open_orders()
     assert (adjusted.quantity, adjusted.limit_price) == (D(100), D(60))
+
+
+def test_a_reverse_split_rounds_what_is_left_to_fill_down_to_whole_shares() -> None:
+    # Sell 15 @ 12, then 1-for-10: 1.5 shares @ 120. The holder of 15 shares keeps 1 and
+    # is paid the half in cash: selling 1.5 would leave a fractional short. 1 @ 120.
+    svc = SimulatedExecutionService(ExecutionConfig())
+    svc.process(bars(D1, AAA=(10.0, 11.0, 9.0, 10.0)))
+    placed = svc.submit(limit("AAA", Side.SELL, "15", "12"), at=ny_close(D1))
+    assert svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D("0.1")), ny_close(D2)) == ()
+    (adjusted,) = svc.open_orders()
+    assert (adjusted.id, adjusted.quantity, adjusted.limit_price) == (placed.id, D(1), D(120))
+
+
+def test_an_order_with_less_than_a_share_left_after_a_split_is_cancelled_saying_why() -> None:
+    svc = SimulatedExecutionService(ExecutionConfig())
+    svc.process(bars(D1, AAA=(10.0, 11.0, 9.0, 10.0)))
+    placed = svc.submit(limit("AAA", Side.BUY, "5", "9"), at=ny_close(D1))
+    (update,) = svc.apply_action(Split(symbol="AAA", ex_date=D2, ratio=D("0.1")), ny_close(D2))
+    assert (update.order_id, update.status, update.timestamp) == (
+        placed.id,
+        OrderStatus.CANCELLED,
+        ny_close(D2),
+    )
+    assert update.reason == (
+        "cancelled by the 0.1-for-1 split of AAA effective 2024-01-03: 0.5 share(s) left "
+        "to fill, less than a lot of 1"
+    )
+    assert svc.open_orders() == ()

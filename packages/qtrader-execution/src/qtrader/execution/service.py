@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal
 
 from qtrader.execution._book import OrderBook, Role, WorkingOrder
 from qtrader.execution._orders import (
@@ -707,13 +707,35 @@ class SimulatedExecutionService:
             )
         ratio = action.ratio
         new, old = split_fraction(ratio)
+        cancelled: list[OrderUpdate] = []
         for working in affected:
-            self._book.replace(working, split_adjusted(working.order, ratio))
-            working.filled_quantity = working.filled_quantity * new / old
+            adjusted = split_adjusted(working.order, ratio)
+            filled = working.filled_quantity * new / old
+            # What is left to fill, in whole lots: a holder's fraction of a share is paid
+            # in cash, so selling (or buying) a fraction would leave one in the book.
+            left = working.remaining * new / old
+            whole = (left / working.lot).to_integral_value(rounding=ROUND_DOWN) * working.lot
+            if whole <= 0:
+                self._remove(working)
+                cancelled.append(
+                    _update(
+                        working.order.id,
+                        OrderStatus.CANCELLED,
+                        timestamp,
+                        f"cancelled by the {ratio}-for-1 split of {action.symbol} effective "
+                        f"{action.ex_date}: {left} share(s) left to fill, less than a lot of "
+                        f"{working.lot}",
+                    )
+                )
+                continue
+            if whole != left:
+                adjusted = resized(adjusted, filled + whole)
+            self._book.replace(working, adjusted)
+            working.filled_quantity = filled
             if working.trail_extreme is not None:
                 working.trail_extreme = working.trail_extreme * old / new
             working.trail_view = None
-        return ()
+        return tuple(cancelled)
 
     # -- time --------------------------------------------------------------
 
