@@ -317,6 +317,19 @@ def test_an_action_on_a_dropped_last_row_has_no_bar_to_apply_at_and_says_so(
     )
 
 
+def test_a_dropped_split_and_the_next_bars_split_both_adjust_the_earlier_bars(
+    tmp_path: Path,
+) -> None:
+    # 2-for-1 on 01-08 (its row dropped) and 2-for-1 on 01-09: both apply at 01-09, so the
+    # split-adjusted bars before it are divided by 4 (01-05 close 100 -> 25).
+    second = row("2024-01-09", "26,27,25,26,5200", cvf="4.0", factor="0.5", reason="Subdiv")
+    write(tmp_path / "p.csv", [*XYZ[:4], bad_high(XYZ[4], "49"), second])
+    src = source(tmp_path, validation="repair", adjustment="split_adjusted")
+    rows = ohlcv(src, "XYZ")
+    assert rows[3] == [25.0, 25.25, 24.75, 25.0, 5200.0]
+    assert rows[4] == [26.0, 27.0, 25.0, 26.0, 5200.0]
+
+
 def test_a_dividend_on_a_row_dropped_under_repair_is_still_paid(tmp_path: Path) -> None:
     # The ex-date row has no volume: dropped; its dividend is (1 - 0.99) x 102 = 1.02.
     no_volume = XYZ[2].replace(",1200,", ",,")

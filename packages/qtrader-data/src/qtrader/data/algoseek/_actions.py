@@ -215,7 +215,7 @@ def apply_view(
     ratios = np.ones(len(ohlcv), dtype=np.float64)
     for event in events:
         if event.ratio is not None:
-            ratios[event.row] = float(event.ratio)
+            ratios[event.row] *= float(event.ratio)  # two splits may share a bar
     later = np.append(np.cumprod(ratios[::-1])[::-1][1:], 1.0)
     adjusted[:, :VOLUME] /= later[:, None]
     adjusted[:, VOLUME] *= later
