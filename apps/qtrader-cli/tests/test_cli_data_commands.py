@@ -139,6 +139,7 @@ def test_list_reports_a_source_that_cannot_list(
 
 
 def test_info_shows_range_actions_and_no_anomalies(tiny: Path) -> None:
+    (tiny / "data" / "BBB.csv").write_text(BBB_ROWS)
     (tiny / "actions.csv").write_text(
         "date,symbol,type,value\n2024-01-08,AAA,split,4\n2024-01-12,AAA,dividend,0.25\n"
         "2024-01-10,BBB,split,1:10\n"

@@ -125,6 +125,29 @@ def test_a_bad_actions_row_names_the_file_and_line(tmp_path: Path, rows: str, me
         svc.load("AAA")
 
 
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            "2024-01-03,AAA,split,2\n2024-01-04,aaa,dividend,0.1\n",
+            r"actions.csv, line 3: aaa has no data file \(aaa.csv\): did you mean AAA\?",
+        ),
+        (
+            "2024-01-04,ZZZ,split,2\n",
+            r"actions.csv, line 2: ZZZ has no data file \(ZZZ.csv\): an action of a symbol "
+            r"without data is never applied; remove the row or add the file",
+        ),
+    ],
+)
+def test_an_action_of_a_symbol_without_data_is_an_error_not_ignored(
+    tmp_path: Path, rows: str, message: str
+) -> None:
+    # It used to be dropped without a word: a split written "aaa" was never applied.
+    write_bars(tmp_path, "AAA", DAYS)
+    with pytest.raises(DataError, match=message):
+        service(tmp_path, actions=write_actions(tmp_path, rows)).load("AAA")
+
+
 def test_actions_file_problems_of_the_file_itself(tmp_path: Path) -> None:
     write_bars(tmp_path, "AAA", DAYS)
     with pytest.raises(DataError, match=r"actions.csv, line 1: missing column\(s\) type, value"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -40,8 +41,17 @@ def _positive(text: str, what: str, path: Path, line: int) -> Decimal:
     return value
 
 
-def read_actions(path: Path, adjustment: PriceAdjustment) -> dict[str, tuple[Action, ...]]:
-    """Actions by symbol, each tuple sorted by ex-date. Errors name the file and line."""
+def read_actions(
+    path: Path,
+    adjustment: PriceAdjustment,
+    symbols: Collection[str] | None = None,
+    expected_file: Callable[[str], str] = "{}.csv".format,
+) -> dict[str, tuple[Action, ...]]:
+    """Actions by symbol, each tuple sorted by ex-date. Errors name the file and line.
+
+    With ``symbols`` (those the data folder has), a row of any other symbol is an error: it
+    would never be applied, so a typo (``aaa`` for ``AAA``) would lose a split silently.
+    ``expected_file`` names the file such a symbol would need."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
@@ -74,6 +84,8 @@ def read_actions(path: Path, adjustment: PriceAdjustment) -> dict[str, tuple[Act
         symbol = cells["symbol"]
         if not symbol:
             raise DataError("missing symbol", path=path, line=line)
+        if symbols is not None and symbol not in symbols:
+            raise DataError(_without_data(symbol, symbols, expected_file), path=path, line=line)
         kind = _TYPES.get(cells["type"].lower())
         if kind is None:
             raise DataError(
@@ -105,3 +117,16 @@ def read_actions(path: Path, adjustment: PriceAdjustment) -> dict[str, tuple[Act
             amount = _positive(cells["value"], "dividend", path, line)
             by_symbol[symbol].append(CashDividend(symbol=symbol, ex_date=ex_date, amount=amount))
     return {s: tuple(sorted(acts, key=lambda a: a.ex_date)) for s, acts in by_symbol.items()}
+
+
+def _without_data(
+    symbol: str, symbols: Collection[str], expected_file: Callable[[str], str]
+) -> str:
+    problem = f"{symbol} has no data file ({expected_file(symbol)})"
+    alike = sorted(s for s in symbols if s.casefold() == symbol.casefold())
+    if alike:
+        return f"{problem}: did you mean {' or '.join(alike)}?"
+    return (
+        f"{problem}: an action of a symbol without data is never applied; remove the row "
+        "or add the file"
+    )

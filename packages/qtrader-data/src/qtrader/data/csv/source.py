@@ -45,7 +45,11 @@ class CsvBarSource(FolderSource[CsvDataConfig]):
             if self._actions_read is None:
                 path = self.config.actions
                 self._actions_read = (
-                    {} if path is None else read_actions(path, self.config.price_adjustment)
+                    {}
+                    if path is None
+                    else read_actions(
+                        path, self.config.price_adjustment, set(self.symbols()), self.expected_file
+                    )
                 )
             return self._actions_read
 

@@ -64,7 +64,12 @@ class ParquetBarSource(FolderSource[ParquetDataConfig]):
     def _actions(self) -> dict[str, tuple[Action, ...]]:
         if self.config.actions is None:
             return {}
-        return read_actions(self.config.actions, self.config.price_adjustment)
+        return read_actions(
+            self.config.actions,
+            self.config.price_adjustment,
+            set(self.symbols()),
+            self.expected_file,
+        )
 
     def _files(self, symbol: str) -> tuple[list[Path], Path]:
         """The files of ``symbol`` and the path that names them in messages."""
