@@ -236,3 +236,41 @@ def test_risk_that_allows_shorts_against_such_a_portfolio_is_refused(tiny: Path)
     code, text = run(config)
     assert code == 2
     assert "risk.allow_short: true, but portfolio.allow_short is false" in text
+
+
+PARTIAL_THEN_MORE = """
+from qtrader.models import BaseStrategy
+
+
+class PartialThenMore(BaseStrategy):
+    def on_bar(self, ctx):
+        day = ctx.timestamp.date().isoformat()
+        if day == "2024-01-02":
+            ctx.buy("AAA", 300)
+        elif day == "2024-01-03":
+            ctx.buy("AAA", 700)
+"""
+
+
+def test_risk_counts_a_partly_filled_working_order_at_what_is_left_to_fill(tiny: Path) -> None:
+    # Participation 5% of 1000 shares a bar: the buy of 300 fills 50 at the 01-03 open (10)
+    # and keeps working for 250. At the 01-03 close (10) the cash is 10000 - 500 = 9500, of
+    # which 250 x 10 = 2500 is spoken for: 7000 is left, exactly the buy of 700 x 10. Risk
+    # used to count the working order at its full 300 (3000) and refuse it.
+    (tiny / "partial.py").write_text(PARTIAL_THEN_MORE)
+    config_path = tiny / "config.yaml"
+    text = config_path.read_text().replace(
+        "  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+        "  name: partial.py:PartialThenMore",
+    )
+    text = text.replace("execution:\n", "execution:\n  fill: {participation: 0.05}\n")
+    config_path.write_text(text)
+    outcome = boot.run_backtest(load_config(config_path), tiny, None)
+    assert [(d.approved, None if d.order is None else d.order.quantity) for d in
+            outcome.result.decisions] == [(True, Decimal(300)), (True, Decimal(700))]  # fmt: skip
+    figures = outcome.result.decisions[1].figures
+    assert (figures["cash"], figures["committed_cash"], figures["budget"]) == (
+        Decimal(9500),
+        Decimal(2500),
+        Decimal(7000),
+    )

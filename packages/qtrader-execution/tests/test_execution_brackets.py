@@ -157,9 +157,10 @@ def test_exits_grow_with_partial_fills_of_the_entry_and_reduce_each_other() -> N
         ("O-000003", D(100), D(110))
     ]
     assert report.updates == ()
+    # Each working order shows what is left to fill: the take-profit 150 - 100 = 50 too.
     assert [(o.id, o.quantity) for o in svc.open_orders()] == [
         ("O-000002", D(50)),
-        ("O-000003", D(150)),
+        ("O-000003", D(50)),
     ]
     # D5 drops to 94: the stop sells the last 50 at 95; the take-profit is cancelled.
     report = svc.process(bar(D5, 99, 100, 94, 96))

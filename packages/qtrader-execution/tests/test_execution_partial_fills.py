@@ -210,3 +210,17 @@ def test_the_acceptance_of_an_order_without_a_next_bar_is_drained_once() -> None
     # drained, it does not go out again with the next bars
     report = svc.process(bar(DAYS[1], 10, 10, 10, 10, 1000))
     assert OrderStatus.ACCEPTED not in {u.status for u in report.updates}
+
+
+def test_open_orders_show_what_is_left_to_fill_after_each_part() -> None:
+    # 10% of 1000 = 100 a bar: 250 works as 250, then 150, then 50, then is gone.
+    svc = service()
+    placed = svc.submit(request("250"), at=ny_close(DAYS[0]))
+    assert [o.quantity for o in svc.open_orders()] == [D(250)]
+    left = []
+    for day in DAYS[1:4]:
+        svc.process(bar(day, 10.0, 10.0, 10.0, 10.0, 1000))
+        left.append(([o.quantity for o in svc.open_orders()], svc.open_orders("s1")))
+    assert [quantities for quantities, _ in left] == [[D(150)], [D(50)], []]
+    assert [tuple(o.quantity for o in mine) for _, mine in left] == [(D(150),), (D(50),), ()]
+    assert left[0][1][0].id == placed.id

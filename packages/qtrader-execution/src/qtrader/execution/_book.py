@@ -65,6 +65,13 @@ class WorkingOrder:
     def remaining(self) -> Decimal:
         return self.order.quantity - self.filled_quantity
 
+    def still_working(self) -> Order:
+        """The order as it works now: its quantity what is left to fill (the order itself
+        until a part of it fills), so risk and strategies never count a filled part twice."""
+        if not self.filled_quantity:
+            return self.order
+        return Order.trusted({**self.order.__dict__, "quantity": self.remaining})
+
     def classify(self) -> None:
         """Set ``plain`` from the order and its links."""
         order = self.order
@@ -135,10 +142,15 @@ class OrderBook:
         return self._orders.get(order_id)
 
     def orders(self) -> tuple[Order, ...]:
-        """Every working order, in submission order (kept until the book changes)."""
+        """Every working order as it works now (``still_working``), in submission order
+        (kept until the book changes or an order fills in part: ``changed``)."""
         if self._snapshot is None:
-            self._snapshot = tuple(w.order for w in self._orders.values())
+            self._snapshot = tuple(w.still_working() for w in self._orders.values())
         return self._snapshot
+
+    def changed(self) -> None:
+        """An order filled in part: ``orders`` is made again when next asked."""
+        self._snapshot = None
 
     def of_symbol(self, symbol: str) -> list[WorkingOrder]:
         return list(self._by_symbol.get(symbol, {}).values())

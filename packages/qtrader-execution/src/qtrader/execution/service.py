@@ -241,10 +241,11 @@ class SimulatedExecutionService:
         return _update(order.id, OrderStatus.REPLACED, at, f"replaced: {done}")
 
     def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]:
-        """Working orders (as adjusted by splits and replaced), in submission order."""
+        """Working orders (as adjusted by splits and replaced), in submission order, each
+        with what is left to fill as its quantity."""
         if strategy_id is None:
             return self._book.orders()
-        return tuple(w.order for w in self._book.of_strategy(strategy_id))
+        return tuple(w.still_working() for w in self._book.of_strategy(strategy_id))
 
     # -- matching ----------------------------------------------------------
 
@@ -544,6 +545,8 @@ class SimulatedExecutionService:
         if self._participation is not None:
             step.available[order.symbol] -= quantity
         remaining = working.remaining
+        if remaining > 0:
+            self._book.changed()  # ``open_orders`` shows what is left to fill
         if self._lifecycle:
             status, reason = (
                 (

@@ -153,7 +153,10 @@ class ExecutionService(Protocol):
         (the first bar of the ex-date, before it is matched)."""
         ...
 
-    def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]: ...
+    def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]:
+        """Orders still working, each with what is left to fill as its quantity (a broker
+        adapter reports the same: its open quantity, not the original one)."""
+        ...
 
 
 @runtime_checkable
