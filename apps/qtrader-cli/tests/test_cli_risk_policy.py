@@ -191,29 +191,41 @@ def test_participation_reads_the_volume_of_every_bar(tiny: Path) -> None:
     ]
 
 
-OVERSELL = """
+def two_day_strategy(first: str, second: str) -> str:
+    """A strategy file that does ``first`` at the 01-02 close and ``second`` at 01-03's."""
+    return f"""
 from qtrader.models import BaseStrategy
 
 
-class Oversell(BaseStrategy):
+class TwoDays(BaseStrategy):
     def on_bar(self, ctx):
         day = ctx.timestamp.date().isoformat()
         if day == "2024-01-02":
-            ctx.buy("AAA", 100)
+            {first}
         elif day == "2024-01-03":
-            ctx.sell("AAA", 150)  # 50 more than held: a short sale
+            {second}
 """
 
 
-def oversell_config(tiny: Path, extra: str) -> Path:
-    (tiny / "oversell.py").write_text(OVERSELL)
+def two_day_config(tiny: Path, strategy: str, extra: str = "", execution: str = "") -> Path:
+    """The tiny config running ``strategy`` (a ``two_day_strategy``), plus ``extra`` keys and
+    ``execution`` keys."""
+    (tiny / "two_days.py").write_text(strategy)
     config_path = tiny / "config.yaml"
     text = config_path.read_text().replace(
         "  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
-        "  name: oversell.py:Oversell",
+        "  name: two_days.py:TwoDays",
     )
-    config_path.write_text(text + extra)
+    config_path.write_text(text.replace("execution:\n", f"execution:\n{execution}") + extra)
     return config_path
+
+
+# 50 more than held on 01-03: a short sale.
+OVERSELL = two_day_strategy('ctx.buy("AAA", 100)', 'ctx.sell("AAA", 150)')
+
+
+def oversell_config(tiny: Path, extra: str) -> Path:
+    return two_day_config(tiny, OVERSELL, extra)
 
 
 def test_a_portfolio_that_may_not_short_makes_risk_refuse_short_sales(tiny: Path) -> None:
@@ -238,33 +250,13 @@ def test_risk_that_allows_shorts_against_such_a_portfolio_is_refused(tiny: Path)
     assert "risk.allow_short: true, but portfolio.allow_short is false" in text
 
 
-PARTIAL_THEN_MORE = """
-from qtrader.models import BaseStrategy
-
-
-class PartialThenMore(BaseStrategy):
-    def on_bar(self, ctx):
-        day = ctx.timestamp.date().isoformat()
-        if day == "2024-01-02":
-            ctx.buy("AAA", 300)
-        elif day == "2024-01-03":
-            ctx.buy("AAA", 700)
-"""
-
-
 def test_risk_counts_a_partly_filled_working_order_at_what_is_left_to_fill(tiny: Path) -> None:
     # Participation 5% of 1000 shares a bar: the buy of 300 fills 50 at the 01-03 open (10)
     # and keeps working for 250. At the 01-03 close (10) the cash is 10000 - 500 = 9500, of
     # which 250 x 10 = 2500 is spoken for: 7000 is left, exactly the buy of 700 x 10. Risk
     # used to count the working order at its full 300 (3000) and refuse it.
-    (tiny / "partial.py").write_text(PARTIAL_THEN_MORE)
-    config_path = tiny / "config.yaml"
-    text = config_path.read_text().replace(
-        "  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
-        "  name: partial.py:PartialThenMore",
-    )
-    text = text.replace("execution:\n", "execution:\n  fill: {participation: 0.05}\n")
-    config_path.write_text(text)
+    strategy = two_day_strategy('ctx.buy("AAA", 300)', 'ctx.buy("AAA", 700)')
+    config_path = two_day_config(tiny, strategy, execution="  fill: {participation: 0.05}\n")
     outcome = boot.run_backtest(load_config(config_path), tiny, None)
     assert [(d.approved, None if d.order is None else d.order.quantity) for d in
             outcome.result.decisions] == [(True, Decimal(300)), (True, Decimal(700))]  # fmt: skip
