@@ -13,6 +13,7 @@ Equity 100 -> 110 -> 99 -> 108.9 gives daily returns r = [0.1, -0.1, 0.1]:
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -358,6 +359,32 @@ def test_undefined_metrics_are_none() -> None:
     assert m["num_trades"] == 0
     only_wins = [fill(1, Side.BUY, "1", "1", "0", 2), fill(2, Side.SELL, "1", "2", "0", 3)]
     assert compute_metrics(result_with([1.0, 2.0], only_wins))["profit_factor"] is None
+
+
+@pytest.mark.parametrize(
+    ("equity", "total", "drawdown"),
+    [
+        # 1000 -> 0 (a margin book wiped out) -> 200: -80%, the whole peak lost once.
+        ([1000.0, 1000.0, 0.0, 200.0], -0.8, -1.0),
+        # below zero: -40 is 104% of the 1000 peak lost; it ends at 200.
+        ([1000.0, -40.0, -200.0, 200.0], -0.8, -1.2),
+    ],
+)
+def test_an_equity_at_or_below_zero_leaves_return_figures_undefined_not_nan(
+    equity: list[float], total: float, drawdown: float
+) -> None:
+    # A return from or to an equity of 0 or less means nothing (x / 0, or a "gain" from
+    # -200 to 200): such figures used to be NaN, which stopped metrics.json (and the whole
+    # results folder), or a Sharpe of +1.33 on a run that lost 80%.
+    m = compute_metrics(result_with(equity, []))
+    assert m["total_return"] == pytest.approx(total, abs=1e-12)
+    assert m["max_drawdown"] == pytest.approx(drawdown, abs=1e-12)
+    for name in ("cagr", "volatility", "sharpe", "sortino", "calmar"):
+        assert m[name] is None, name
+    json.dumps(m, allow_nan=False)  # what metrics.json needs
+    benchmark = [(date(2024, 1, 1) + timedelta(days=i), 0.01) for i in range(1, 4)]
+    with_benchmark = compute_metrics(result_with(equity, []), benchmark=benchmark)
+    assert (with_benchmark["alpha"], with_benchmark["beta"]) == (None, None)
 
 
 def test_the_new_trade_exposure_and_drawdown_figures() -> None:

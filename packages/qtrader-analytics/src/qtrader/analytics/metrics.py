@@ -256,19 +256,34 @@ def alpha_beta(returns: np.ndarray, factor: np.ndarray) -> tuple[float, float]:
     return alpha, beta
 
 
+def _drawdown_of_equity(equity: Sequence[float]) -> float:
+    """The largest fall from a positive peak as a fraction of it, from the equities
+    themselves (``max_drawdown`` of returns needs an equity above 0 throughout); below
+    -1 when the equity went below zero."""
+    values = np.asarray(equity, dtype=np.float64)
+    peaks = np.maximum.accumulate(values)
+    positive = peaks > 0
+    if not positive.any():
+        return math.nan
+    return float(min(0.0, np.min(values[positive] / peaks[positive] - 1.0)))
+
+
 def _benchmark_metrics(
-    rows: Sequence[EquityRow], benchmark: Sequence[tuple[date, float]]
+    rows: Sequence[EquityRow], benchmark: Sequence[tuple[date, float]], solvent: bool = True
 ) -> dict[str, float | int | None]:
+    """Alpha and beta over the sessions both have (``None`` when the run's returns mean
+    nothing, see ``metrics_from``), and the benchmark's return over those sessions."""
     closes: dict[date, float] = {}
     for row in rows:
         closes[row.timestamp.date()] = float(row.equity)
     days = list(closes)
-    ours = dict(zip(days[1:], returns_from_equity(list(closes.values())), strict=True))
     theirs = dict(benchmark)
     common = [day for day in days[1:] if day in theirs]
-    r = np.array([ours[day] for day in common], dtype=np.float64)
     b = np.array([theirs[day] for day in common], dtype=np.float64)
-    alpha, beta = alpha_beta(r, b)
+    alpha = beta = math.nan
+    if solvent:
+        ours = dict(zip(days[1:], returns_from_equity(list(closes.values())), strict=True))
+        alpha, beta = alpha_beta(np.array([ours[day] for day in common], dtype=np.float64), b)
     return {
         "alpha": _finite(alpha),
         "beta": _finite(beta),
@@ -301,13 +316,24 @@ def metrics_from(
     """The metrics of ``figures`` and ``trades`` (see ``compute_metrics``)."""
     equity = [float(row.equity) for row in figures.equity]
     daily, cash, sessions = session_closes(figures.equity)
-    r = returns_from_equity(daily)
-    drawdown = max_drawdown(returns_from_equity(equity))  # every row
-    growth = _finite(cagr(r))
+    solvent = all(e > 0 for e in equity)
+    if solvent:
+        r = returns_from_equity(daily)
+        drawdown = max_drawdown(returns_from_equity(equity))  # every row
+        total = total_return(returns_from_equity(equity))
+        growth = _finite(cagr(r))
+    else:
+        # A return from or to an equity of 0 or less means nothing (x / 0, or a "gain"
+        # from -200 to 200): every figure built on returns is undefined. What the run made
+        # and lost is still known, from the equities themselves.
+        r = np.empty(0)
+        drawdown = _drawdown_of_equity(equity)
+        total = equity[-1] / equity[0] - 1.0 if equity[0] > 0 else math.nan
+        growth = None
     notional = float(figures.notional)
     mean_equity = float(np.mean(daily)) if daily else math.nan
     metrics: dict[str, float | int | None] = {
-        "total_return": total_return(returns_from_equity(equity)),
+        "total_return": _finite(total),
         "cagr": growth,
         "volatility": _finite(volatility(r)),
         "sharpe": _finite(sharpe(r)),
@@ -323,7 +349,7 @@ def metrics_from(
     tally = trades if isinstance(trades, TradeTally) else TradeTally(trades)
     metrics.update(tally.stats())
     if benchmark is not None:
-        metrics.update(_benchmark_metrics(figures.equity, benchmark))
+        metrics.update(_benchmark_metrics(figures.equity, benchmark, solvent))
     metrics.update(
         {
             "num_fills": figures.num_fills,
