@@ -142,3 +142,30 @@ def test_the_summary_names_the_fill_and_cost_models(tiny: Path) -> None:
         "fills: next_open (decided at a bar's close, active from the next bar; market orders "
         "at its open), bracket_conflict=stop_loss; slippage: none; commission: none"
     ) in " ".join(output.split())
+
+
+STRATEGY_FILE = """
+from qtrader.cli.strategies.sma_crossover import SmaCrossover
+
+
+class Mine(SmaCrossover):
+    pass
+"""
+
+
+def test_a_strategy_file_without_an_id_reruns_under_the_same_id(tiny: Path) -> None:
+    # Its id is its name as written (strategies/mine.py:Mine); the written config makes the
+    # file's path absolute, so it must keep that id: the id is in fills, orders, ledger,
+    # decisions and the report, which used to change on the rerun.
+    (tiny / "strategies").mkdir()
+    (tiny / "strategies" / "mine.py").write_text(STRATEGY_FILE)
+    config = tiny / "config.yaml"
+    config.write_text(
+        config.read_text().replace("name: sma_crossover", "name: strategies/mine.py:Mine")
+    )
+    backtest(config, tiny / "first")
+    assert "strategies/mine.py:Mine" in (tiny / "first" / "fills.csv").read_text()
+    backtest(tiny / "first" / "config.yaml", tiny / "second")
+    for name in sorted(p.name for p in (tiny / "first").iterdir()):
+        first, second = tiny / "first" / name, tiny / "second" / name
+        assert first.read_bytes() == second.read_bytes(), name

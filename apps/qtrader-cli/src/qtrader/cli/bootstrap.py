@@ -299,12 +299,17 @@ def resolved_config_yaml(config: BacktestConfig, base_dir: Path) -> str:
 
 
 def _absolute_strategy_files(sections: Any, base_dir: Path) -> None:
-    """``path/file.py:Class`` references made absolute (they are relative to the config)."""
+    """``path/file.py:Class`` references made absolute (they are relative to the config).
+    A strategy without an ``id`` is known by its name as written, in every record: that
+    name becomes its ``id``, so the written config reruns under the same id."""
     for section in sections if isinstance(sections, list) else [sections]:
         if not isinstance(section, dict):
             continue
-        where, sep, name = str(section.get("name", "")).rpartition(":")
+        written = str(section.get("name", ""))
+        where, sep, name = written.rpartition(":")
         if sep and where.endswith(".py") and not Path(where).is_absolute():
+            if section.get("id") is None:
+                section["id"] = written
             section["name"] = f"{(base_dir / where).resolve()}:{name}"
 
 
