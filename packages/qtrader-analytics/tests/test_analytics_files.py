@@ -318,7 +318,8 @@ def test_the_streamed_tables_are_the_tables_of_the_whole_result(tmp_path: Path) 
     assert stream.path.name.startswith(".out.")
     streamed = replace(whole, fills=(), ledger=(), records_streamed=True)
     tally = stream.tally
-    assert metrics_from(RunFigures.of(streamed, tally.fills), tally.trades) == metrics
+    figures = RunFigures.of(streamed, tally.fills, tally.holding)
+    assert metrics_from(figures, tally.trades) == metrics
     assert tally.fills_by_symbol == {"AAA": 2}
     stream.publish(streamed, metrics, {"config.yaml": "a: 1\n"})
     written = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "out").iterdir()}

@@ -13,6 +13,7 @@ Equity 100 -> 110 -> 99 -> 108.9 gives daily returns r = [0.1, -0.1, 0.1]:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import date, datetime, timedelta, timezone
@@ -21,7 +22,14 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from qtrader.analytics import alpha_beta, compute_metrics, round_trips
+from qtrader.analytics import (
+    HoldingTally,
+    RunFigures,
+    alpha_beta,
+    compute_metrics,
+    metrics_from,
+    round_trips,
+)
 from qtrader.analytics.metrics import (
     cagr,
     calmar,
@@ -396,7 +404,8 @@ def test_the_new_trade_exposure_and_drawdown_figures() -> None:
         fill(5, Side.BUY, "10", "12", "0", 6),
         fill(6, Side.SELL, "10", "11", "0", 7),  # -10
     ]
-    # cash 0 on every row (result_with): every session ends "invested" (equity != cash)
+    # The rows close 01-01..01-05; the ledger holds AAA from the 01-02 buy to the 01-03
+    # sale and from 01-04 to 01-05: sessions 01-02 and 01-04 close holding it, 2 of 5.
     m = compute_metrics(result_with([100.0, 110.0, 99.0, 108.9, 115.0], trips))
     assert m["avg_win"] == 28
     assert m["avg_loss"] == -10
@@ -404,9 +413,32 @@ def test_the_new_trade_exposure_and_drawdown_figures() -> None:
     assert m["strategy.s.pnl"] == 8  # 28 - 10 - 10
     # below the 110 peak on the 3rd and 4th rows, back above on the 5th: 2 sessions
     assert m["max_drawdown_sessions"] == 2
-    assert m["exposure"] == 1.0
+    assert m["exposure"] == 2 / 5
     # traded 100 + 130 + 130 + 120 + 120 + 110 = 710 over the mean session equity 106.58
     assert m["turnover"] == pytest.approx(710 / ((100 + 110 + 99 + 108.9 + 115) / 5))
+
+
+def test_exposure_counts_a_long_and_a_short_that_leave_equity_at_cash() -> None:
+    # Long 100 AAA and short 100 BBB at 10, opened at the 01-02 close and closed at 01-05's:
+    # equity equals cash on every row, which used to count as holding nothing. The rows
+    # close 01-01..01-05: 01-02, 01-03 and 01-04 close holding them, 3 of 5.
+    ledger = (
+        entry(1, 2, "100", "10", "100"),
+        entry(2, 2, "-100", "10", "-100", symbol="BBB"),
+        entry(3, 5, "-100", "10", "0"),
+        entry(4, 5, "100", "10", "0", symbol="BBB"),
+    )
+    rows = tuple(
+        EquityRow(ny_close(date(2024, 1, 1 + i)), Decimal(1000), Decimal(1000)) for i in range(5)
+    )
+    result = dataclasses.replace(result_with([1000.0] * 5, []), equity=rows, ledger=ledger)
+    assert compute_metrics(result, trades=())["exposure"] == 3 / 5
+    # Added up in parts, as a streamed run does, it is the same.
+    tally = HoldingTally(ledger[:1])
+    tally.add(ledger[1:])
+    assert tally.held_at([r.timestamp for r in rows]) == [False, True, True, True, False]
+    assert metrics_from(RunFigures(equity=rows, holding=tally), [])["exposure"] == 3 / 5
+    assert metrics_from(RunFigures(equity=rows), [])["exposure"] is None  # not known
 
 
 def test_intraday_equity_is_measured_on_session_closes() -> None:

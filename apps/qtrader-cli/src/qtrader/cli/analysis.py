@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from qtrader.analytics import (
+    HoldingTally,
     RecordTally,
     RoundTrip,
     RunFigures,
@@ -199,7 +200,8 @@ def analyse_streamed(
     if folder is not None:
         symbol = config.report.symbol or _most_counted(tally.fills_by_symbol)
     series = market_series(config, data, symbol, _sessions(result.equity))
-    metrics = metrics_from(RunFigures.of(result, tally.fills), tally.trades, series.benchmark)
+    figures = RunFigures.of(result, tally.fills, tally.holding)
+    metrics = metrics_from(figures, tally.trades, series.benchmark)
     if folder is None:
         return Analysis((), metrics, "")
     _, marks = fill_marks(folder, symbol)
@@ -283,12 +285,20 @@ def figures_from_files(folder: Path, initial_cash: Decimal) -> RunFigures:
         commission += _decimal(row, "commission", where)
     paid = dict.fromkeys(LedgerEntryType, ZERO)
     received = ZERO
+    holding = HoldingTally()
     for line, row in enumerate(_rows(folder, "ledger.csv"), start=2):
         where = f"{folder / 'ledger.csv'} line {line}"
         try:
             kind = LedgerEntryType(row["type"])
         except ValueError as exc:
             raise ConfigError(f"{where}: unknown entry type {row['type']!r}") from exc
+        if row.get("symbol") and row.get("position_after"):
+            holding.record(
+                _stamp(row["timestamp"], where),
+                row.get("strategy_id") or None,
+                row["symbol"],
+                _decimal(row, "position_after", where),
+            )
         flow = _decimal(row, "cash_flow", where)
         if kind is LedgerEntryType.DIVIDEND and flow > 0:
             received += flow
@@ -307,6 +317,7 @@ def figures_from_files(folder: Path, initial_cash: Decimal) -> RunFigures:
         dividends_received=received,
         dividends_paid=paid[LedgerEntryType.DIVIDEND],
         total_pnl=(equity[-1].equity - initial_cash) if equity else ZERO,
+        holding=holding,
     )
 
 

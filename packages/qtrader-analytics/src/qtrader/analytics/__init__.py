@@ -20,6 +20,7 @@ from qtrader.analytics.files import (
 from qtrader.analytics.metrics import (
     PERIODS_PER_YEAR,
     FillTotals,
+    HoldingTally,
     RunFigures,
     TradeTally,
     alpha_beta,
@@ -42,6 +43,7 @@ __all__ = [
     "PERIODS_PER_YEAR",
     "RESULT_FILES",
     "FillTotals",
+    "HoldingTally",
     "PricePoint",
     "RecordTally",
     "Refusal",

@@ -32,13 +32,13 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
 
 from qtrader.analytics.trades import RoundTrip, round_trips
-from qtrader.models import BacktestResult, EquityRow, Fill
+from qtrader.models import BacktestResult, EquityRow, Fill, LedgerEntry
 
 ZERO = Decimal(0)
 
@@ -190,6 +190,48 @@ class FillTotals:
             self.commission += fill.commission
 
 
+class HoldingTally:
+    """When the run held any position, from each ledger entry's ``position_after`` (the
+    strategy's position in the symbol after it), added up a part at a time: the times it
+    went from holding nothing to holding something, and back. Equity equal to cash is no
+    sign of it: a long and a short of the same value leave equity at cash."""
+
+    def __init__(self, entries: Iterable[LedgerEntry] = ()) -> None:
+        self._open: set[tuple[str | None, str]] = set()
+        self.changes: list[tuple[datetime, bool]] = []
+        """``(time, holds something from then on)`` at each change, in time order."""
+        self.add(entries)
+
+    def add(self, entries: Iterable[LedgerEntry]) -> None:
+        for entry in entries:
+            if entry.symbol is not None and entry.position_after is not None:
+                self.record(entry.timestamp, entry.strategy_id, entry.symbol, entry.position_after)
+
+    def record(
+        self, at: datetime, strategy_id: str | None, symbol: str, position_after: Decimal
+    ) -> None:
+        """One entry's position after it (``add``; ``qtrader report`` reads ``ledger.csv``)."""
+        held = bool(self._open)
+        if position_after:
+            self._open.add((strategy_id, symbol))
+        else:
+            self._open.discard((strategy_id, symbol))
+        if bool(self._open) != held:
+            self.changes.append((at, not held))
+
+    def held_at(self, stamps: Sequence[datetime]) -> list[bool]:
+        """Whether anything was held at each of ``stamps`` (in time order), an entry at the
+        same time included."""
+        changes, held, out = self.changes, False, []
+        k = 0
+        for stamp in stamps:
+            while k < len(changes) and changes[k][0] <= stamp:
+                held = changes[k][1]
+                k += 1
+            out.append(held)
+        return out
+
+
 @dataclass(frozen=True)
 class RunFigures:
     """What the metrics are computed from, beside the round trips: the equity curve, the
@@ -207,18 +249,30 @@ class RunFigures:
     dividends_received: Decimal = ZERO
     dividends_paid: Decimal = ZERO
     total_pnl: Decimal = ZERO
+    holding: HoldingTally | None = None
+    """When positions were held (``exposure``; ``None``: not known, no exposure)."""
 
     @classmethod
-    def of(cls, result: BacktestResult, fills: FillTotals | None = None) -> RunFigures:
-        """The figures of ``result``; ``fills``: its fills' totals, added up as they
-        streamed (needed when the result holds no records)."""
-        if fills is None:
+    def of(
+        cls,
+        result: BacktestResult,
+        fills: FillTotals | None = None,
+        holding: HoldingTally | None = None,
+    ) -> RunFigures:
+        """The figures of ``result``; ``fills`` and ``holding``: its fills' totals and when
+        it held positions, added up as they streamed (needed when the result holds no
+        records)."""
+        if fills is None or holding is None:
             if result.records_streamed:
-                raise ValueError("the result's records were streamed: give the fills' totals")
-            fills = FillTotals(result.fills)
+                raise ValueError(
+                    "the result's records were streamed: give the fills' totals and holdings"
+                )
+            fills = FillTotals(result.fills) if fills is None else fills
+            holding = HoldingTally(result.ledger) if holding is None else holding
         state = result.final_state
         return cls(
             equity=result.equity,
+            holding=holding,
             num_fills=fills.count,
             notional=fills.notional,
             commission=fills.commission,
@@ -232,15 +286,15 @@ class RunFigures:
         )
 
 
-def session_closes(rows: Sequence[EquityRow]) -> tuple[list[float], list[float], list[date]]:
-    """Equity and cash at each session's last row, and every row's session date."""
-    closes: dict[date, tuple[float, float]] = {}
+def session_closes(rows: Sequence[EquityRow]) -> tuple[list[float], list[datetime], list[date]]:
+    """Equity and time at each session's last row, and every row's session date."""
+    closes: dict[date, tuple[float, datetime]] = {}
     sessions = []
     for row in rows:
         day = row.timestamp.date()
         sessions.append(day)
-        closes[day] = (float(row.equity), float(row.cash))
-    return [e for e, _ in closes.values()], [c for _, c in closes.values()], sessions
+        closes[day] = (float(row.equity), row.timestamp)
+    return [e for e, _ in closes.values()], [t for _, t in closes.values()], sessions
 
 
 def alpha_beta(returns: np.ndarray, factor: np.ndarray) -> tuple[float, float]:
@@ -315,7 +369,7 @@ def metrics_from(
 ) -> dict[str, float | int | None]:
     """The metrics of ``figures`` and ``trades`` (see ``compute_metrics``)."""
     equity = [float(row.equity) for row in figures.equity]
-    daily, cash, sessions = session_closes(figures.equity)
+    daily, closed_at, sessions = session_closes(figures.equity)
     solvent = all(e > 0 for e in equity)
     if solvent:
         r = returns_from_equity(daily)
@@ -341,8 +395,8 @@ def metrics_from(
         "max_drawdown": drawdown,
         "max_drawdown_sessions": max_drawdown_sessions(equity, sessions),
         "calmar": growth / abs(drawdown) if growth is not None and drawdown < 0 else None,
-        "exposure": (sum(e != c for e, c in zip(daily, cash, strict=True)) / len(daily))
-        if daily
+        "exposure": sum(figures.holding.held_at(closed_at)) / len(daily)
+        if daily and figures.holding is not None
         else None,
         "turnover": _finite(notional / mean_equity) if mean_equity > 0 else None,
     }

@@ -31,7 +31,7 @@ from qtrader.analytics.files import (
     metrics_json,
     order_rows,
 )
-from qtrader.analytics.metrics import FillTotals, TradeTally
+from qtrader.analytics.metrics import FillTotals, HoldingTally, TradeTally
 from qtrader.analytics.trades import RoundTrip, RoundTripBuilder
 from qtrader.models import BacktestResult, RecordBatch
 
@@ -51,7 +51,8 @@ def _headers() -> dict[str, str]:
 
 class RecordTally:
     """What the metrics need of a run's records, added up a batch at a time and nothing
-    kept: the fills' totals, the round trips' tally and how often each symbol traded. A
+    kept: the fills' totals, the round trips' tally, when positions were held and how often
+    each symbol traded. A
     ``RecordSink`` by itself (a run that writes no files), and part of ``ResultFileStream``."""
 
     def __init__(self) -> None:
@@ -60,6 +61,8 @@ class RecordTally:
         """The round trips so far, as the metrics need them."""
         self.fills = FillTotals()
         """The fills' number, notional and commission so far."""
+        self.holding = HoldingTally()
+        """When positions were held so far (``exposure``)."""
         self.fills_by_symbol: Counter[str] = Counter()
 
     def write(self, batch: RecordBatch) -> None:
@@ -68,6 +71,7 @@ class RecordTally:
     def add(self, batch: RecordBatch) -> list[RoundTrip]:
         """Add up ``batch``; the round trips its ledger entries closed."""
         trips = self._trips.add(batch.ledger) if batch.ledger else []
+        self.holding.add(batch.ledger)
         self.trades.add(trips)
         self.fills.add(batch.fills)
         self.fills_by_symbol.update(fill.symbol for fill in batch.fills)
