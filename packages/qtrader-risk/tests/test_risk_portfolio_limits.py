@@ -158,6 +158,47 @@ def test_net_leverage_above_the_limit_lets_reductions_through(held: PortfolioVie
     assert grow.reason.endswith("; no quantity fits")
 
 
+def test_net_leverage_never_lets_an_order_cross_zero_beyond_the_limit(
+    held: PortfolioView,
+) -> None:
+    # net 40000, limit 0.2 x 100000 = 20000 either way. Selling 800 AAA takes net to
+    # 40000 - 80000 = -40000: no nearer zero than before, but on the other side and twice
+    # the limit. It used to pass (|-40000| <= |40000|).
+    policy = {**MARGIN, "max_net_leverage": "0.2"}
+    [d] = decide(policy, [sell(800, "AAA")], held)
+    assert not d.approved
+    assert "from 40000 to -40000" in d.reason
+    # The largest sale that passes: down to -20000, 600 AAA; resize gives just that.
+    [d] = decide(policy, [sell(600, "AAA")], held)
+    assert d.approved
+    [d] = decide({**policy, "on_breach": "resize"}, [sell(800, "AAA")], held)
+    assert approved([d]) == [D(600)]
+
+
+@pytest.mark.parametrize(
+    ("limit", "tight"),
+    [
+        ({"max_gross_leverage": "0.55"}, {"max_gross_leverage": "0.05"}),
+        ({"strategy_budgets": {"s1": "0.55"}}, {"strategy_budgets": {"s1": "0.05"}}),
+    ],
+)
+def test_a_resize_through_flat_keeps_at_least_the_way_to_flat(
+    held: PortfolioView, limit: dict[str, Any], tight: dict[str, Any]
+) -> None:
+    # gross 60000 is above 0.55 x 100000 = 55000 already. Selling 500 AAA only closes the
+    # long (gross 10000): it passes whatever the limit. Selling 900 would open a short of
+    # 400 AAA (gross 10000 + 40000 = 50000): within 55000, also passes. Selling 1100 opens
+    # 600 (70000): resize cuts it to the most that fits, 500 + 450 = 950.
+    policy = {**MARGIN, **limit, "on_breach": "resize"}
+    assert approved(decide(policy, [sell(500, "AAA")], held)) == [D(500)]
+    assert approved(decide(policy, [sell(900, "AAA")], held)) == [D(900)]
+    assert approved(decide(policy, [sell(1100, "AAA")], held)) == [D(950)]
+    # A limit of 5000, below BBB's 10000 alone, leaves no room for a short: the most that
+    # passes is the way to flat, 500 (it used to be cut to 450, short of flat).
+    policy = {**MARGIN, **tight, "on_breach": "resize"}
+    assert approved(decide(policy, [sell(900, "AAA")], held)) == [D(500)]
+
+
 # --- open positions -------------------------------------------------------------------------
 
 

@@ -128,11 +128,15 @@ def exit_part(c: OrderCheck) -> Decimal:
 
 def fit_value(limit_value: Decimal, other: Decimal, c: OrderCheck, before: Decimal) -> Decimal:
     """The largest quantity of ``c.order`` (whole lots, at most as asked) such that
-    ``other + |before + signed quantity| x price <= limit_value``.
+    ``other + |before + signed quantity| x price <= limit_value``, or that only takes
+    ``before`` towards flat (which always passes, however far above the limit).
 
     On the side the order moves to (a breaching order cannot end on the other side
     within the limit): |before + sign x q| = sign x before + q, so
-    q x price <= limit_value - other - sign x before x price.
+    q x price <= limit_value - other - sign x before x price. When the other symbols
+    alone leave no room, that bound falls short of flat: flat is then the most.
     """
-    room = limit_value - other - c.order.side.sign * before * c.price
-    return min(lots_within(room, c.price, c.lot), c.order.quantity)
+    order = c.order
+    room = limit_value - other - order.side.sign * before * c.price
+    to_flat = min(order.quantity, abs(before)) if order.side.sign * before < 0 else ZERO
+    return max(min(lots_within(room, c.price, c.lot), order.quantity), to_flat)

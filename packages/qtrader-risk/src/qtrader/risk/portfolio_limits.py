@@ -72,7 +72,8 @@ class NetLeverageLimit:
         net_after = net + order.signed_quantity * c.price
         limit_value = self._multiple * max(c.equity, ZERO)
         figures = {"net_exposure_after": net_after, "net_limit": limit_value}
-        if abs(net_after) <= limit_value or abs(net_after) <= abs(net):
+        # Towards zero without crossing it always passes; past zero, the far side counts.
+        if abs(net_after) <= limit_value or shrinks(net, net_after):
             return LimitVerdict(breached=False, fit=order.quantity, figures=figures)
         # On the order's side: sign x (net + sign x q x price) <= limit.
         room = limit_value - order.side.sign * net
