@@ -4,7 +4,7 @@ with rows numbered from 1 (the first data row is row 1)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -411,3 +411,32 @@ def test_large_volumes_and_decimals_become_floats(tmp_path: Path) -> None:
     assert series.close.tolist() == CLOSE
     assert series.ohlcv[0, 4] == float(2**53)
     assert np.isfinite(series.ohlcv).all()
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 2])
+def test_aware_stamps_in_the_repeated_hour_of_the_autumn_change_are_kept(
+    tmp_path: Path, chunk_rows: int | None
+) -> None:
+    # Hourly bars of a 24-hour market across 2024-11-03 in New York: 01:00 comes twice
+    # (EDT, then EST). Stored in UTC, each instant is unambiguous; its wall time alone is
+    # not, and was refused ("does not exist or is ambiguous").
+    utc = [datetime(2024, 11, 3, h, tzinfo=UTC) for h in range(3, 9)]
+    n = len(utc)
+    write(
+        tmp_path / "FALL.parquet",
+        pa.array(utc, pa.timestamp("us", tz="UTC")),
+        open=[10.0] * n, high=[11.0] * n, low=[9.0] * n, close=[10.5] * n, volume=[100] * n,
+    )  # fmt: skip
+    options: dict[str, object] = {"bar_interval": "01:00:00"}
+    if chunk_rows is not None:
+        options["chunk_rows"] = chunk_rows
+    svc = service(tmp_path, **options)
+    slices = stream(svc, ("FALL",), date(2024, 11, 2), date(2024, 11, 3))
+    assert [s.timestamp.astimezone(UTC) for s in slices] == utc
+    # 23:00 EDT on the 2nd, then 00:00 and 01:00 EDT, 01:00 EST, 02:00 and 03:00 EST.
+    assert [s.timestamp.strftime("%d %H:%M %Z") for s in slices] == [
+        "02 23:00 EDT", "03 00:00 EDT", "03 01:00 EDT", "03 01:00 EST", "03 02:00 EST",
+        "03 03:00 EST",
+    ]  # fmt: skip
+    assert [s.opened_at.astimezone(UTC) for s in slices] == [t - timedelta(hours=1) for t in utc]
+    assert svc.anomalies == ()

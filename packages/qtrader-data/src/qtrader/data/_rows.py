@@ -8,7 +8,7 @@ and reports what it dropped or widened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +43,10 @@ class RawTable:
     """``(n, 5)``: open, high, low, close, volume."""
     bad_cells: dict[int, str] = field(default_factory=dict)
     """Row index -> problem, for cells that are not numbers at all."""
+    instants: IntArray | None = None
+    """UTC ns of each row, when the file stored instants (zone-aware Parquet timestamps;
+    ``NAT`` where empty): what the local wall time in ``dates`` cannot tell in the hour a
+    daylight-saving change repeats."""
 
     def date(self, row: int) -> str:
         """The date of ``row`` as written, for messages."""
@@ -115,6 +119,8 @@ def check_rows(
     """
     path = raw.path
     stamps = _parse(raw.dates, config, intraday)
+    if raw.instants is not None and stamps.intraday:
+        stamps = _stored_instants(stamps, raw.instants)
     values = raw.values.copy()
 
     # Problems by row index; the first recorded for a row is the one reported.
@@ -158,6 +164,22 @@ def check_rows(
         kept,
         anomalies,
     )
+
+
+def _stored_instants(stamps: Stamps, instants: IntArray) -> Stamps:
+    """Intraday ``stamps`` with the bars a daylight-saving change left without an instant
+    (a wall time it repeats) taken from the instants the file stored."""
+    lost = (stamps.timestamps == NAT) & (instants != NAT)
+    if not lost.any():
+        return stamps
+    timestamps = stamps.timestamps.copy()
+    timestamps[lost] = instants[lost]
+    problems = {
+        row: problem
+        for row, problem in stamps.problems.items()
+        if not (lost[row] and "daylight-saving" in problem)
+    }
+    return replace(stamps, timestamps=timestamps, problems=problems)
 
 
 def _parse(dates: pd.Series | pa.StringArray, config: BarOptions, intraday: bool | None) -> Stamps:

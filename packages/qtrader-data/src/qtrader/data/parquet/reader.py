@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qtrader.data._rows import RawTable
+from qtrader.data._timestamps import NAT
 from qtrader.data.csv.config import CsvColumns
 from qtrader.data.errors import DataError
 from qtrader.data.series import DayArray, IntArray
@@ -48,6 +49,8 @@ class _Part:
     dates: pd.Series
     values: FloatArray
     bad_cells: dict[int, str]
+    instants: IntArray | None = None
+    """UTC ns of a zone-aware timestamp column (see ``RawTable.instants``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +100,21 @@ def read_parquet(
     bad_cells: dict[int, str] = {}
     for part, start in zip(parts, offsets, strict=False):
         bad_cells.update({int(start) + row: msg for row, msg in part.bad_cells.items()})
+    stored = [p.instants for p in parts]
     raw = RawTable(
         path=path,
         lines=np.arange(1, total + 1, dtype=np.int64),
         dates=pd.concat([p.dates for p in parts], ignore_index=True),
         values=np.ascontiguousarray(np.concatenate([p.values for p in parts])),
         bad_cells=bad_cells,
+        instants=None
+        if all(i is None for i in stored)
+        else np.concatenate(
+            [
+                np.full(len(p.dates), NAT, dtype=np.int64) if i is None else i
+                for p, i in zip(parts, stored, strict=True)
+            ]
+        ),
     )
     return ParquetTable(raw, PartIndex(tuple(files), offsets))
 
@@ -155,8 +167,18 @@ def _convert(
     for j, what in enumerate(_FIELDS):
         name = names[j + 1]
         values[:, j] = _numbers(_decoded(table.column(name)), name, what, path, bad_cells)
-    dates = _date_text(_decoded(table.column(names[0])), columns.date, zone, path, daily)
-    return _Part(dates, values, bad_cells)
+    column = _decoded(table.column(names[0]))
+    dates = _date_text(column, columns.date, zone, path, daily)
+    return _Part(dates, values, bad_cells, _instants(column))
+
+
+def _instants(column: pa.ChunkedArray) -> IntArray | None:
+    """UTC ns of a zone-aware timestamp column (``NAT`` for nulls), else ``None``."""
+    if not (pa.types.is_timestamp(column.type) and column.type.tz is not None):
+        return None
+    stamps = np.asarray(column.to_numpy(), dtype="datetime64[ns]")
+    instants: IntArray = stamps.view(np.int64).copy()
+    return instants
 
 
 def index_parts(files: Sequence[Path], columns: CsvColumns, path: Path) -> PartIndex:
@@ -201,6 +223,7 @@ def read_chunks(
                     dates=chunk.dates,
                     values=chunk.values,
                     bad_cells=chunk.bad_cells,
+                    instants=chunk.instants,
                 )
                 del batch, chunk  # held by nothing while other symbols are read
                 yield raw
