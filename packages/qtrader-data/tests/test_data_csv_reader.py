@@ -180,3 +180,32 @@ def test_a_file_without_line_breaks_is_not_quoted_whole_in_the_error(tmp_path: P
     assert "missing column(s) 'volume'" in message
     assert "... (2006 columns)" in message
     assert len(message) < 400
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (HEADER + ROW1 + "2024-01-03,10.5,12\r,10,11,200\n", 3),  # inside a row
+        (HEADER + ROW1 + "\r" + ROW2, 3),  # starting a row
+        ((HEADER + ROW1 + ROW2).replace("\n", "\r"), 1),  # old Mac line ends
+    ],
+)
+def test_a_lone_carriage_return_is_named_with_its_line(text: str, line: int) -> None:
+    # pandas ends a row at a lone "\r", lines end at "\n": the rows could not be numbered,
+    # and the error named neither the line nor the cause.
+    with pytest.raises(DataError) as caught:
+        read_precise(text.encode(), Path("A.csv"), CsvColumns())
+    assert (caught.value.line, caught.value.message) == (
+        line,
+        "a carriage return (\\r) not followed by a line feed: expected each line to end "
+        "with \\n or \\r\\n (convert the file's line ends)",
+    )
+
+
+def test_a_quoted_header_cell_holding_a_comma_is_one_field() -> None:
+    # The header has 7 fields, one of them "note, free text": every row used to be
+    # "malformed: expected 8 fields, saw 7".
+    text = HEADER.rstrip("\n") + ',"note, free text"\n' + ROW1.rstrip("\n") + ",x\n"
+    table = read_precise(text.encode(), Path("A.csv"), CsvColumns())
+    assert table.bad_cells == {}
+    assert table.values.tolist() == [[10.0, 11.0, 9.0, 10.5, 100.0]]

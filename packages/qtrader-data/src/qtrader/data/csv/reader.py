@@ -135,8 +135,20 @@ def read_plain(data: bytes, path: Path, columns: CsvColumns) -> RawTable | None:
     )
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 def read_precise(data: bytes, path: Path, columns: CsvColumns) -> RawTable:
     """The table of any UTF-8 file, with every line numbered and every bad cell worded."""
+    lone = _LONE_CR.search(data) if b'"' not in data else None  # quoted: the csv module
+    if lone is not None:
+        # pandas ends a row there, a line ends at "\n" only: no row could be numbered.
+        raise DataError(
+            "a carriage return (\\r) not followed by a line feed: expected each line to end "
+            "with \\n or \\r\\n (convert the file's line ends)",
+            path=path,
+            line=data.count(b"\n", 0, lone.start()) + 1,
+        )
     names = _check_header(data, path, columns)
     wanted = [names[columns.date], *(names[n] for n in columns.price_names())]
     try:
@@ -155,7 +167,8 @@ def read_precise(data: bytes, path: Path, columns: CsvColumns) -> RawTable:
     # pandas ignores surplus fields of a row when given usecols, and a surplus
     # comma (e.g. a thousands separator in "1,234") shifts values silently: so
     # count each row's fields ourselves.
-    expected = data.split(b"\n", 1)[0].count(b",") + 1
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig").removesuffix("\r")
+    expected = len(next(csv.reader([header])))  # a quoted name may hold a comma
     fields, lines = _layout(data, len(frame), path)
     for row in np.flatnonzero(~blank & (fields != expected)):
         bad_cells[int(row)] = f"malformed row: expected {expected} fields, saw {fields[row]}"
