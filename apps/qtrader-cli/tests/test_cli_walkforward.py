@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+import itertools
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,24 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_months_are_added_to_the_last_day_of_short_months() -> None:
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2023, 11, 15), 3) == date(2024, 2, 15)
+
+
+def test_windows_from_a_month_end_leave_no_session_out() -> None:
+    # From 31 January, one month in sample and one out: the out-of-sample periods sit end
+    # to end. Each used to end a month after its own start, already cut to a short month
+    # (28 February -> 27 March), then the next began on 31 March: 28-30 March were in none.
+    found = windows(date(2019, 1, 31), date(2019, 7, 31), 1, 1, anchored=False)
+    assert [(w.out_start, w.out_end) for w in found] == [
+        (date(2019, 2, 28), date(2019, 3, 30)),
+        (date(2019, 3, 31), date(2019, 4, 29)),
+        (date(2019, 4, 30), date(2019, 5, 30)),
+        (date(2019, 5, 31), date(2019, 6, 29)),
+        (date(2019, 6, 30), date(2019, 7, 30)),
+        (date(2019, 7, 31), date(2019, 7, 31)),
+    ]
+    for before, after in itertools.pairwise(found):
+        assert after.out_start == before.out_end + timedelta(days=1)
+        assert after.in_end == after.out_start - timedelta(days=1)
 
 
 def test_rolling_and_anchored_windows() -> None:

@@ -60,7 +60,10 @@ def windows(
         out_start = add_months(start, train_months + k * test_months)
         if out_start > end:
             break
-        out_end = min(add_months(out_start, test_months) - timedelta(days=1), end)
+        # From ``start`` again, not from ``out_start`` (maybe cut to a short month's end):
+        # each period ends the day before the next begins.
+        next_start = add_months(start, train_months + (k + 1) * test_months)
+        out_end = min(next_start - timedelta(days=1), end)
         result.append(Window(k + 1, in_start, out_start - timedelta(days=1), out_start, out_end))
         k += 1
     if not result:
