@@ -255,3 +255,64 @@ def test_a_worker_killed_during_a_dask_sweep_loses_no_run(
     assert table(tmp_path / "dask") == table(tmp_path / "serial")
     with pytest.raises(ProcessLookupError):
         os.kill(victim, 0)  # it really died
+
+
+def test_keep_with_a_metric_no_run_has_deletes_nothing_and_says_so(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # A misspelt metric scored every run as None: every run folder was deleted, exit 0.
+    with pytest.raises(SweepError, match=r"--metric 'sharp'.*did you mean 'sharpe'"):
+        run_sweep(spec(tiny, tmp_path / "s", keep=2, metric="sharp"), SerialExecutor())
+    assert len(list((tmp_path / "s" / "runs").iterdir())) == 6
+    # Run again with the right name: nothing is run again, the best two are kept.
+    result = run_sweep(spec(tiny, tmp_path / "s", keep=2, metric="total_return"), SerialExecutor())
+    assert result.resumed == 6
+    assert len(list((tmp_path / "s" / "runs").iterdir())) == 2
+
+
+def test_a_negative_keep_is_refused_before_anything_runs(tiny: Path, tmp_path: Path) -> None:
+    with pytest.raises(SweepError, match="--keep -1: expected 0 or more"):
+        run_sweep(spec(tiny, tmp_path / "s", keep=-1), SerialExecutor())
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_sweep_whose_every_run_fails_is_an_error_and_its_folder_can_be_reused(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # A misspelt key: every run fails. The sweep used to end with exit 0, and the folder it
+    # left refused the corrected command as "another sweep".
+    typo = SweepSpec(tiny / "config.yaml", (parse_axis("strategy.params.fst=1,2"),), tmp_path / "s")
+    with pytest.raises(SweepError, match=r"all 2 runs failed; the first: .*strategy\.params\.fst"):
+        run_sweep(typo, SerialExecutor())
+    assert [row["status"] for row in table(tmp_path / "s")] == ["failed", "failed"]
+    # Nothing of it is worth keeping: the corrected sweep starts afresh in the same folder.
+    result = run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    assert (result.resumed, len(result.records)) == (0, 6)
+    assert table(tmp_path / "s") == table_of_fresh(tiny, tmp_path)
+
+
+def test_a_config_changed_since_the_sweep_began_is_not_resumed(tiny: Path, tmp_path: Path) -> None:
+    # The finished runs were made with the old config: resuming would mix the two.
+    run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+    config = tiny / "config.yaml"
+    config.write_text(config.read_text().replace("initial_cash: 10000", "initial_cash: 20000"))
+    with pytest.raises(SweepError, match="holds another sweep"):
+        run_sweep(spec(tiny, tmp_path / "s"), SerialExecutor())
+
+
+def test_a_sweep_resumed_from_another_folder_keeps_its_run_folders(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The journal held run folders relative to the working folder of the first invocation.
+    (tmp_path / "a").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    run_sweep(spec(tiny, Path("../s")), SerialExecutor())
+    journal = tmp_path / "s" / "runs.jsonl"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:3]))
+    monkeypatch.chdir(tmp_path)
+    result = run_sweep(spec(tiny, Path("s")), SerialExecutor())
+    assert result.resumed == 3
+    assert [row["results"] for row in table(tmp_path / "s")] == [
+        f"runs/{row['run_id']}" for row in table(tmp_path / "s")
+    ]
+    assert all(Path(r.results).is_dir() for r in result.records)

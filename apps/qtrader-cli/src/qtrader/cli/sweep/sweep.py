@@ -18,6 +18,9 @@ Files in the output folder:
 from __future__ import annotations
 
 import csv
+import dataclasses
+import difflib
+import hashlib
 import io
 import json
 import math
@@ -52,8 +55,16 @@ class SweepSpec:
     maximize: bool = True
 
     def describe(self) -> dict[str, Any]:
+        """What makes two invocations the same sweep: the config (its path and its text:
+        runs made with an edited config must not be mixed with new ones), the axes, the
+        constraint and the sample."""
+        try:
+            text = self.config.read_bytes()
+        except OSError as exc:
+            raise SweepError(f"{self.config}: cannot read the config ({exc})") from exc
         return {
             "config": str(self.config.resolve()),
+            "config_sha256": hashlib.sha256(text).hexdigest(),
             "axes": {a.key: list(a.values) for a in self.axes},
             "where": self.where,
             "random": self.random,
@@ -109,30 +120,38 @@ def best_of(records: Sequence[RunRecord], metric: str, maximize: bool) -> RunRec
 def run_sweep(
     spec: SweepSpec, executor: SweepExecutor, progress: Progress | None = None
 ) -> SweepResult:
+    if spec.keep is not None and spec.keep < 0:
+        raise SweepError(
+            f"--keep {spec.keep}: expected 0 or more (how many of the best runs keep their "
+            "results folders)"
+        )
     base = load_config(spec.config)
     base_dir = spec.config.resolve().parent
     document = base.model_dump(mode="json", exclude_none=True)
     points, skipped = points_of(spec)
-    spec.output.mkdir(parents=True, exist_ok=True)
+    # Absolute, so that a sweep resumed from another working folder finds its runs.
+    output = spec.output.absolute()
+    output.mkdir(parents=True, exist_ok=True)
     _check_same_sweep(spec)
-    journal = spec.output / "runs.jsonl"
-    done = _read_journal(journal)
+    journal = output / "runs.jsonl"
+    done = _read_journal(journal, output)
     tasks = []
     for index, point in enumerate(points):
         rid = run_id(point)
         if rid in done:
             continue
         values = with_values(document, point)  # validated by the worker: a bad one fails
-        tasks.append(
-            RunTask(index, rid, point, values, str(base_dir), str(spec.output / "runs" / rid))
-        )
+        tasks.append(RunTask(index, rid, point, values, str(base_dir), str(output / "runs" / rid)))
     records = dict(done)
     resumed = len(records)
     failed = sum(r.status != "ok" for r in records.values())
     best = best_of(list(records.values()), spec.metric, spec.maximize)
     with journal.open("a", encoding="utf-8") as log:
         for record in executor.map_unordered(execute, tasks):
-            log.write(json.dumps(record.as_json(), sort_keys=True, default=str) + "\n")
+            line = record.as_json()
+            if record.results:  # relative to the sweep's folder, which may move
+                line["results"] = os.path.relpath(record.results, output)
+            log.write(json.dumps(line, sort_keys=True, default=str) + "\n")
             log.flush()
             os.fsync(log.fileno())
             records[record.run_id] = record
@@ -145,12 +164,32 @@ def run_sweep(
                 progress(len(records), len(points), failed, best)
     ordered = tuple(_reindexed(records[run_id(p)], i) for i, p in enumerate(points))
     if spec.keep is not None:
+        _check_metric(ordered, spec.metric)
         ordered = _keep_best(ordered, spec)
     _write_tables(spec, ordered)
     from qtrader.cli.sweep.report import render  # noqa: PLC0415 - report imports this module
 
     _atomic_write(spec.output / "sweep.html", render(spec, ordered).encode())
+    if all(r.status != "ok" for r in ordered):
+        raise SweepError(
+            f"all {len(ordered)} runs failed; the first: {ordered[0].error} (see "
+            f"{spec.output / 'results.csv'})"
+        )
     return SweepResult(ordered, skipped, resumed, best_of(ordered, spec.metric, spec.maximize))
+
+
+def _check_metric(records: Sequence[RunRecord], metric: str) -> None:
+    """Refuse to rank by a metric no run has (a misspelt name would rank every run last
+    and delete every folder): nothing is deleted, and a second invocation resumes."""
+    names = sorted({k for r in records if r.status == "ok" for k in r.metrics})
+    if not names or metric in names:
+        return
+    near = difflib.get_close_matches(metric, names, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else f"; the metrics are {', '.join(names)}"
+    raise SweepError(
+        f"--metric {metric!r}: no run has such a metric{hint}; no results folder was deleted, "
+        "and the same command with the right name runs nothing again"
+    )
 
 
 def _reindexed(record: RunRecord, index: int) -> RunRecord:
@@ -163,19 +202,27 @@ def _reindexed(record: RunRecord, index: int) -> RunRecord:
 
 
 def _check_same_sweep(spec: SweepSpec) -> None:
+    """Resume only the same sweep. Another one is refused, unless none of its runs
+    succeeded (a misspelt key): there is nothing of it to keep, and it is cleared."""
     marker = spec.output / "sweep.json"
     wanted = json.dumps(spec.describe(), sort_keys=True, indent=2, default=str) + "\n"
     if marker.exists():
-        if marker.read_text(encoding="utf-8") != wanted:
+        if marker.read_text(encoding="utf-8") == wanted:
+            return
+        journal = spec.output / "runs.jsonl"
+        if any(r.status == "ok" for r in _read_journal(journal, spec.output).values()):
             raise SweepError(
                 f"{spec.output} holds another sweep (see its sweep.json): choose another "
                 "--output, or remove that folder to start again"
             )
-        return
+        journal.unlink(missing_ok=True)
+        shutil.rmtree(spec.output / "runs", ignore_errors=True)
     _atomic_write(marker, wanted.encode())
 
 
-def _read_journal(path: Path) -> dict[str, RunRecord]:
+def _read_journal(path: Path, output: Path) -> dict[str, RunRecord]:
+    """The runs ``path`` records; their folders, written relative to ``output``, made
+    absolute."""
     records: dict[str, RunRecord] = {}
     if not path.exists():
         return records
@@ -187,6 +234,8 @@ def _read_journal(path: Path) -> dict[str, RunRecord]:
         except (ValueError, KeyError, TypeError):
             # The last line of an interrupted sweep may be cut short: that run is redone.
             continue
+        if record.results and not Path(record.results).is_absolute():
+            record = dataclasses.replace(record, results=str(output.absolute() / record.results))
         records[record.run_id] = record
     return records
 
