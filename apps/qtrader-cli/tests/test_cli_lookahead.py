@@ -42,6 +42,32 @@ class TomorrowsClose(BaseStrategy):
             ctx.order_target_quantity(symbol, self.quantity if up else 0)
 
 
+class TomorrowsLow(TomorrowsClose):
+    """One limit buy, then every day a replace of its limit to tomorrow's low: its only
+    decisions after the first are replaces."""
+
+    def on_start(self, ctx):
+        super().on_start(ctx)
+        self.bought = False
+
+    def on_bar(self, ctx):
+        if not self.bought:
+            self.bought = True
+            ctx.buy("AAA", 1, limit_price=1)
+            return
+        today = ctx.timestamp.date().isoformat()
+        days = sorted(d for d in self.closes["AAA"] if d > today)
+        for order in ctx.open_orders() if days else ():
+            ctx.replace(order.id, limit_price=self.closes["AAA"][days[0]] - 9.5)
+
+
+class FileOfTomorrow(TomorrowsClose):
+    """Reads one data file (given as a file, not as the folder)."""
+
+    def __init__(self, file: str, quantity: int = 10) -> None:
+        super().__init__(str(Path(file).parent), quantity)
+
+
 class NeedsTomorrow(TomorrowsClose):
     """Fails outright when tomorrow's row is missing."""
 
@@ -144,3 +170,28 @@ def test_a_run_that_fails_without_the_future_is_a_finding(tmp_path: Path) -> Non
     assert "the run failed: strategy 'cheat.py:NeedsTomorrow' (NeedsTomorrow) raised " in described
     assert "ValueError in on_bar at the bar of 2024-01-02T16:00:00-05:00" in described
     assert f"({tmp_path / 'cheat.py'}:" in described
+
+
+def test_a_strategy_whose_replaces_read_tomorrow_is_caught(tmp_path: Path) -> None:
+    # Its intents never change (one buy on the first day): only its replaces do. The check
+    # compared intents alone, and found nothing.
+    folder = tmp_path / "data"
+    config = project(tmp_path, f"{{name: 'cheat.py:TomorrowsLow', params: {{data: '{folder}'}}}}")
+    report = check_lookahead(load_config(config), tmp_path, points=3)
+    # Cut after the first session, both runs decide the same buy; after the later ones, the
+    # full run replaces on the cut's session with the next day's low, the cut run cannot.
+    assert [f.cut for f in report.findings] == list(report.cuts[1:])
+    first = report.findings[0]
+    assert first.with_future is not None
+    assert first.with_future.timestamp.startswith(first.cut.isoformat())
+    assert first.with_future.intent.startswith("replace O-000001: replaced: limit_price")
+    assert first.without_future is None or first.without_future.timestamp > first.cut.isoformat()
+
+
+def test_a_strategy_given_a_file_of_the_data_folder_is_caught(tmp_path: Path) -> None:
+    # The cut runs used to read the whole file: only a param naming the folder itself was
+    # pointed at the cut copy.
+    file = tmp_path / "data" / "AAA.csv"
+    config = project(tmp_path, f"{{name: 'cheat.py:FileOfTomorrow', params: {{file: '{file}'}}}}")
+    report = check_lookahead(load_config(config), tmp_path, points=3)
+    assert len(report.findings) == 3

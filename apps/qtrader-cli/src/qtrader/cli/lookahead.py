@@ -33,7 +33,7 @@ from typing import Any
 
 from qtrader.cli.bootstrap import run_backtest
 from qtrader.cli.config import BacktestConfig, ConfigError, DataSection
-from qtrader.models import QTraderError
+from qtrader.models import OrderStatus, QTraderError
 
 DEFAULT_POINTS = 10
 
@@ -89,18 +89,42 @@ class LookaheadReport:
 
 
 def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[date]]:
-    """The decisions of a run, and the sessions it traded."""
+    """The decisions of a run (the intents handed to risk, and the cancels and replaces of
+    working orders: decisions too), in time order, and the sessions it traded."""
     result = run_backtest(config, base_dir, None).result
     decisions = [
-        Decision(
-            d.timestamp.isoformat(),
-            d.intent.strategy_id,
-            d.intent.symbol,
-            ", ".join(f"{k}={v}" for k, v in d.intent.model_dump(mode="json").items()),
+        (
+            d.timestamp,
+            Decision(
+                d.timestamp.isoformat(),
+                d.intent.strategy_id,
+                d.intent.symbol,
+                ", ".join(f"{k}={v}" for k, v in d.intent.model_dump(mode="json").items()),
+            ),
         )
         for d in result.decisions
     ]
-    return decisions, sorted({row.timestamp.date() for row in result.equity})
+    owners = {o.id: (o.strategy_id, o.symbol) for o in result.orders}
+    for update in result.order_updates:
+        asked = update.status is OrderStatus.REPLACED or update.reason.startswith(
+            ("replace refused", "cancelled on request")
+        )
+        if asked and update.order_id in owners:
+            strategy_id, symbol = owners[update.order_id]
+            text = f"{'replace' if 'replace' in update.reason else 'cancel'} {update.order_id}"
+            decisions.append(
+                (
+                    update.timestamp,
+                    Decision(
+                        update.timestamp.isoformat(),
+                        strategy_id,
+                        symbol,
+                        f"{text}: {update.reason}",
+                    ),
+                )
+            )
+    decisions.sort(key=lambda pair: pair[0])  # stable: a bar's intents, then its requests
+    return [d for _, d in decisions], sorted({row.timestamp.date() for row in result.equity})
 
 
 def choose_cuts(sessions: Sequence[date], points: int) -> tuple[date, ...]:
@@ -138,17 +162,21 @@ def _truncate_csv(source: Path, target: Path, date_column: str, cut: date) -> bo
 
 
 def _repoint(value: Any, folder: Path, copy: Path, base_dir: Path) -> Any:
-    """``value`` with every string that names ``folder`` replaced by ``copy``."""
+    """``value`` with every string that names ``folder``, or a path in it, pointed at the
+    same place in ``copy`` (a strategy given a data file reads the cut one)."""
     if isinstance(value, dict):
         return {k: _repoint(v, folder, copy, base_dir) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_repoint(v, folder, copy, base_dir) for v in value)
     if isinstance(value, str) and value:
         try:
-            if (base_dir / value).resolve() == folder:
-                return str(copy)
+            named = (base_dir / value).resolve()
         except (OSError, ValueError):
             return value
+        if named == folder:
+            return str(copy)
+        if named.is_relative_to(folder):
+            return str(copy / named.relative_to(folder))
     return value
 
 
