@@ -121,3 +121,43 @@ def test_ctx_log_is_shown_at_info_and_written_to_log_txt(tiny: Path) -> None:
     bad = runner.invoke(app, ["backtest", str(config), "--log-level", "loud"])
     assert bad.exit_code == 2
     assert "--log-level 'loud': expected one of debug, info, warning, error" in bad.output
+
+
+INIT_BUGS = """\
+from qtrader.models import BaseStrategy
+
+
+class Buggy(BaseStrategy):
+    def __init__(self, bug: str) -> None:
+        if bug == "zero":
+            self.weight = 1 / 0
+        if bug == "type":
+            self.size = len(5)
+"""
+
+
+@pytest.mark.parametrize(
+    ("bug", "error"),
+    [("zero", "ZeroDivisionError in __init__: division by zero"),
+     ("type", "TypeError in __init__: object of type 'int' has no len()")],
+)  # fmt: skip
+def test_an_exception_in_a_strategys_init_names_its_file_and_line(
+    tiny: Path, bug: str, error: str
+) -> None:
+    # It used to be a traceback (exit 1), or for a TypeError "bad params" with no line.
+    config = project(tiny, bug, INIT_BUGS)
+    result = runner.invoke(app, ["backtest", str(config)])
+    assert result.exit_code == 2, result.output
+    line = 7 if bug == "zero" else 9
+    assert result.stderr == (
+        f"error: strategy 'buggy.py:Buggy' (Buggy) raised {error} ({tiny / 'buggy.py'}:{line})\n"
+    )
+
+
+def test_params_the_strategy_does_not_take_are_still_bad_params(tiny: Path) -> None:
+    config = project(tiny, "zero", INIT_BUGS)
+    config.write_text(config.read_text().replace("{bug: zero}", "{bug: zero, colour: red}"))
+    result = runner.invoke(app, ["backtest", str(config)])
+    assert result.exit_code == 2
+    assert "error: strategy 'buggy.py:Buggy': bad params: " in result.stderr
+    assert "colour" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 import traceback
 from collections.abc import Mapping
@@ -84,8 +85,17 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
     validated by it; any other class is called with the params as keyword arguments."""
     cls = _resolve(reference, base_dir)
     params_model = getattr(cls, "Params", None)
+    modelled = isinstance(params_model, type) and issubclass(params_model, BaseModel)
+    if not modelled:
+        try:  # params the class does not take, before running any of its code
+            inspect.signature(cls).bind(**params)
+        except TypeError as exc:
+            raise StrategyLoadError(f"strategy {reference!r}: bad params: {exc}") from exc
+        except ValueError:  # pragma: no cover - a class without a signature: just call it
+            pass
     try:
-        if isinstance(params_model, type) and issubclass(params_model, BaseModel):
+        if modelled:
+            assert params_model is not None
             strategy = cls(params_model.model_validate(dict(params)))
         else:
             strategy = cls(**params)
@@ -95,11 +105,28 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
             for err in exc.errors()
         )
         raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
-    except TypeError as exc:
-        raise StrategyLoadError(f"strategy {reference!r}: bad params: {exc}") from exc
+    except Exception as exc:  # the strategy's own code failed: say where
+        where = _where_in(cls, exc)
+        raise StrategyLoadError(
+            f"strategy {reference!r} ({cls.__qualname__}) raised {type(exc).__name__} in "
+            f"__init__: {exc}{f' ({where})' if where else ''}"
+        ) from exc
     if not isinstance(strategy, Strategy):
         raise StrategyLoadError(
             f"{reference!r} is not a strategy: it needs on_start, on_bar, on_fill and on_end "
             "(derive from qtrader.models.BaseStrategy)"
         )
     return strategy
+
+
+def _where_in(cls: type, exc: BaseException) -> str:
+    """``file:line`` of the deepest frame of the traceback in the strategy's own source
+    file (else the frame that raised), as the engine names a strategy's errors."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    try:
+        source = inspect.getsourcefile(cls)
+    except TypeError:  # pragma: no cover - a built-in class
+        source = None
+    own = [f for f in frames if source is not None and f.filename == source]
+    frame = own[-1] if own else frames[-1] if frames else None
+    return "" if frame is None else f"{frame.filename}:{frame.lineno}"
