@@ -67,6 +67,30 @@ def test_config_that_is_not_a_mapping_or_not_yaml(tmp_path: Path, text: str) -> 
     assert str(path) in output.replace("\n", "")
 
 
+def test_a_yaml_error_is_one_line_with_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("start: 2024-01-02\nsymbols: [AAA, BBB\nend: 2024-02-01\n")
+    result = runner.invoke(app, ["backtest", str(path)])
+    assert result.exit_code == 2
+    # It used to be eight lines about a "<unicode string>".
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {path}: not valid YAML: line 3, column ")
+
+
+def test_a_config_that_is_not_text_or_not_readable_is_named(tmp_path: Path) -> None:
+    binary = tmp_path / "c.yaml"
+    binary.write_bytes(b"\xff\xfe\x00start")
+    result = runner.invoke(app, ["backtest", str(binary)])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"error: {binary}: not UTF-8 text (invalid start byte at byte 0): expected a YAML file\n",
+    )
+    unreadable = Path("/proc/self/mem")  # a file no one can read as text (it was a traceback)
+    result = runner.invoke(app, ["backtest", str(unreadable)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {unreadable}: cannot read it (")
+
+
 def test_strategy_and_strategies_are_exclusive(tiny: Path) -> None:
     code, output = run(edit(tiny, "strategy:", "strategies: [{name: buy_and_hold}]\nstrategy:"))
     assert code == 2

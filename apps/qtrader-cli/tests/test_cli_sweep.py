@@ -316,3 +316,54 @@ def test_a_sweep_resumed_from_another_folder_keeps_its_run_folders(
         f"runs/{row['run_id']}" for row in table(tmp_path / "s")
     ]
     assert all(Path(r.results).is_dir() for r in result.records)
+
+
+def test_a_column_of_mixed_values_is_written_as_text_in_the_parquet(
+    tiny: Path, tmp_path: Path
+) -> None:
+    # "abc" and 3 in one column: pyarrow refused the table after every run was done.
+    mixed = SweepSpec(
+        tiny / "config.yaml",
+        (parse_axis("strategy.params.fast=abc,2"), parse_axis("strategy.params.slow=3")),
+        tmp_path / "s",
+    )
+    result = run_sweep(mixed, SerialExecutor())
+    assert [r.status for r in result.records] == ["failed", "ok"]
+    parquet = pq.read_table(tmp_path / "s" / "results.parquet")
+    assert parquet.column("strategy.params.fast").to_pylist() == ["abc", "2"]
+    assert parquet.column("strategy.params.slow").to_pylist() == [3, 3]  # one type: kept
+
+
+def test_a_resumed_sweep_writes_the_same_parquet_as_a_fresh_one(tiny: Path, tmp_path: Path) -> None:
+    # Dates swept: read back from the journal they were text, beside dates of new runs:
+    # the parquet failed, or changed its column type.
+    days = parse_axis("start=2024-01-02,2024-01-03,2024-01-04")
+    sweep = SweepSpec(tiny / "config.yaml", (days,), tmp_path / "s")
+    run_sweep(sweep, SerialExecutor())
+    fresh = pq.read_table(tmp_path / "s" / "results.parquet").drop(["seconds"])
+    journal = tmp_path / "s" / "runs.jsonl"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:1]))
+    assert run_sweep(sweep, SerialExecutor()).resumed == 1
+    resumed = pq.read_table(tmp_path / "s" / "results.parquet").drop(["seconds"])
+    assert resumed.equals(fresh)
+    assert str(resumed.schema.field("start").type) == "date32[day]"
+
+
+def test_a_where_that_cannot_be_worked_out_names_the_point(tiny: Path, tmp_path: Path) -> None:
+    # A ZeroDivisionError traceback before.
+    zero = SweepSpec(tiny / "config.yaml", (FAST, SLOW), tmp_path / "s", where=(
+        "strategy.params.fast / (strategy.params.slow - 2) > 0"))  # fmt: skip
+    with pytest.raises(
+        SweepError,
+        match=r"cannot be worked out for strategy\.params\.fast=1, strategy\.params\.slow=2: "
+        r"ZeroDivisionError",
+    ):
+        run_sweep(zero, SerialExecutor())
+
+
+def test_an_output_that_is_a_file_is_refused(tiny: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("mine")
+    for output in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        with pytest.raises(SweepError, match=f"{tmp_path / 'afile'} is a file, not a folder"):
+            run_sweep(spec(tiny, output), SerialExecutor())
+    assert (tmp_path / "afile").read_text() == "mine"

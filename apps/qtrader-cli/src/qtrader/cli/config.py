@@ -153,9 +153,17 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Backtes
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringDatesLoader)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}): expected a YAML file"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+    try:
+        raw = yaml.load(text, Loader=_StringDatesLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
     try:
@@ -169,3 +177,13 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Backtes
         raise ConfigError(f"{path}: invalid config\n{problems}") from exc
     config._as_written = substituted.as_written
     return config
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What a YAML error says, on one line with the line and column of the file (PyYAML
+    writes several lines naming a ``<unicode string>``)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        what = " ".join(filter(None, (exc.context, exc.problem)))
+        return f"line {mark.line + 1}, column {mark.column + 1}: {what}"
+    return " ".join(str(exc).split())

@@ -130,7 +130,14 @@ class Constraint:
                 self._check(child)
 
     def __call__(self, point: Mapping[str, Any]) -> bool:
-        return bool(self._eval(self._tree, point))
+        try:
+            return bool(self._eval(self._tree, point))
+        except (ArithmeticError, TypeError) as exc:  # 1 / 0, "abc" < 5
+            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            raise SweepError(
+                f"--where {self.text!r} cannot be worked out for {shown}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def _eval(self, node: ast.AST, point: Mapping[str, Any]) -> Any:
         name = _dotted(node)

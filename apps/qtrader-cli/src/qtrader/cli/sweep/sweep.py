@@ -131,7 +131,7 @@ def run_sweep(
     points, skipped = points_of(spec)
     # Absolute, so that a sweep resumed from another working folder finds its runs.
     output = spec.output.absolute()
-    output.mkdir(parents=True, exist_ok=True)
+    make_output_folder(output)
     _check_same_sweep(spec)
     journal = output / "runs.jsonl"
     done = _read_journal(journal, output)
@@ -162,7 +162,7 @@ def run_sweep(
             best = candidate
             if progress is not None:
                 progress(len(records), len(points), failed, best)
-    ordered = tuple(_reindexed(records[run_id(p)], i) for i, p in enumerate(points))
+    ordered = tuple(_reindexed(records[run_id(p)], i, p) for i, p in enumerate(points))
     if spec.keep is not None:
         _check_metric(ordered, spec.metric)
         ordered = _keep_best(ordered, spec)
@@ -176,6 +176,20 @@ def run_sweep(
             f"{spec.output / 'results.csv'})"
         )
     return SweepResult(ordered, skipped, resumed, best_of(ordered, spec.metric, spec.maximize))
+
+
+def make_output_folder(folder: Path) -> None:
+    """``folder`` (and its parents) made if missing; a file in the way is a ``SweepError``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        blocker = next((p for p in (folder, *folder.parents) if p.is_file()), folder)
+        raise SweepError(
+            f"--output {folder}: {blocker} is a file, not a folder: choose a folder for the "
+            "sweep's results"
+        ) from exc
+    except OSError as exc:
+        raise SweepError(f"--output {folder}: cannot make it ({exc.strerror or exc})") from exc
 
 
 def _check_metric(records: Sequence[RunRecord], metric: str) -> None:
@@ -192,13 +206,12 @@ def _check_metric(records: Sequence[RunRecord], metric: str) -> None:
     )
 
 
-def _reindexed(record: RunRecord, index: int) -> RunRecord:
-    if record.index == index:
+def _reindexed(record: RunRecord, index: int, point: dict[str, Any]) -> RunRecord:
+    """``record`` at its place in grid order, with the point's values as parsed from the
+    command (a run read back from the journal has them as JSON gave them: a date as text)."""
+    if record.index == index and record.point == point:
         return record
-    return RunRecord(
-        index, record.run_id, record.point, record.status, record.error, record.seconds,
-        record.metrics, record.results,
-    )  # fmt: skip
+    return dataclasses.replace(record, index=index, point=point)
 
 
 def _check_same_sweep(spec: SweepSpec) -> None:
@@ -297,7 +310,14 @@ def _write_tables(spec: SweepSpec, records: Sequence[RunRecord]) -> None:
     writer.writeheader()
     writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     _atomic_write(spec.output / "results.csv", text.getvalue().encode())
-    table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+    arrays = []
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        try:
+            arrays.append(pa.array(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types ("abc" and 2): as text
+            arrays.append(pa.array([None if v is None else _cell(v) for v in values]))
+    table = pa.Table.from_arrays(arrays, names=columns)
     with atomic_path(spec.output / "results.parquet") as temp:
         pq.write_table(table, temp)
 

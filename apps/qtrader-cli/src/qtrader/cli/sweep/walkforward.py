@@ -30,7 +30,13 @@ from qtrader.cli.sweep.executors import SweepExecutor
 from qtrader.cli.sweep.grid import SweepError
 from qtrader.cli.sweep.report import render_walk_forward
 from qtrader.cli.sweep.runs import RunTask, execute, run_id, with_values
-from qtrader.cli.sweep.sweep import SweepSpec, _atomic_write, best_of, points_of
+from qtrader.cli.sweep.sweep import (
+    SweepSpec,
+    _atomic_write,
+    best_of,
+    make_output_folder,
+    points_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,7 @@ def walk_forward(
     base_dir = spec.config.resolve().parent
     document = base.model_dump(mode="json", exclude_none=True)
     points, _ = points_of(spec)
-    spec.output.mkdir(parents=True, exist_ok=True)
+    make_output_folder(spec.output)
     results = []
     curve: list[tuple[str, Decimal]] = []
     for window in windows(base.start, base.end, train_months, test_months, anchored):
