@@ -39,6 +39,13 @@ def test_axes_read_values_as_yaml_and_refuse_bad_input() -> None:
             parse_axis(bad)
 
 
+def test_values_may_be_lists_and_quoted_text_holding_commas() -> None:
+    # The values were split at every comma: "[AAA, BBB]" became "[AAA" and " BBB]".
+    axis = parse_axis("data.symbols=[AAA, BBB],[AAA],'a,b',{x: 1, y: 2}")
+    assert axis.values == (["AAA", "BBB"], ["AAA"], "a,b", {"x": 1, "y": 2})
+    assert parse_axis("strategy.params.fast=5,10").values == (5, 10)
+
+
 def test_the_grid_is_the_product_in_order_and_the_constraint_skips_points() -> None:
     points = combinations([FAST, SLOW])
     assert [(p["strategy.params.fast"], p["strategy.params.slow"]) for p in points] == [

@@ -38,7 +38,7 @@ def parse_axis(text: str) -> Axis:
     if any(not part for part in key.split(".")):
         raise SweepError(f"--grid {text!r}: {key!r} is not a dotted key like strategy.params.fast")
     parsed = []
-    for item in values.split(","):
+    for item in _top_level_items(values):
         try:
             parsed.append(yaml.safe_load(item.strip()) if item.strip() else item)
         except yaml.YAMLError as exc:
@@ -46,6 +46,26 @@ def parse_axis(text: str) -> Axis:
     if len(set(map(repr, parsed))) != len(parsed):
         raise SweepError(f"--grid {text!r}: a value is repeated")
     return Axis(key, tuple(parsed))
+
+
+def _top_level_items(values: str) -> list[str]:
+    """``values`` split at the commas outside brackets and quotes: ``[AAA, BBB],[AAA]`` is
+    two lists, ``'a,b',c`` two strings."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(values):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            items.append(values[start:i])
+            start = i + 1
+    items.append(values[start:])
+    return items
 
 
 def combinations(axes: Sequence[Axis]) -> list[dict[str, Any]]:
