@@ -390,6 +390,10 @@ def test_an_equity_at_or_below_zero_leaves_return_figures_undefined_not_nan(
     for name in ("cagr", "volatility", "sharpe", "sortino", "calmar"):
         assert m[name] is None, name
     json.dumps(m, allow_nan=False)  # what metrics.json needs
+    # No positive equity at all (a run started with no cash): nothing is defined.
+    nothing = compute_metrics(result_with([0.0, 0.0, 0.0], []))
+    assert (nothing["total_return"], nothing["max_drawdown"]) == (None, None)
+    json.dumps(nothing, allow_nan=False)
     benchmark = [(date(2024, 1, 1) + timedelta(days=i), 0.01) for i in range(1, 4)]
     with_benchmark = compute_metrics(result_with(equity, []), benchmark=benchmark)
     assert (with_benchmark["alpha"], with_benchmark["beta"]) == (None, None)

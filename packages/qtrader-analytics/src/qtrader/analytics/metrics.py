@@ -392,7 +392,7 @@ def metrics_from(
         "volatility": _finite(volatility(r)),
         "sharpe": _finite(sharpe(r)),
         "sortino": _finite(sortino(r)),
-        "max_drawdown": drawdown,
+        "max_drawdown": _finite(drawdown),
         "max_drawdown_sessions": max_drawdown_sessions(equity, sessions),
         "calmar": growth / abs(drawdown) if growth is not None and drawdown < 0 else None,
         "exposure": sum(figures.holding.held_at(closed_at)) / len(daily)
