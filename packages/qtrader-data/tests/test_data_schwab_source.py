@@ -343,6 +343,35 @@ def test_load_without_dates_serves_the_cache_and_needs_something_cached(
         source.load("AAPL", D(2019, 1, 5), D(2019, 1, 6))
 
 
+def test_a_hole_between_cached_ranges_is_reported_not_served_as_complete(
+    tmp_path: Path, httpserver: HTTPServer, api: FakeSchwab, clock: FakeClock
+) -> None:
+    # 2019-01-02..04 and 2019-01-14..16 are cached, the week between is not. Loaded without
+    # dates, the cache used to claim 01-02..01-16 whole: a stream then used it as complete.
+    api.add("AAPL", *((D(2019, 1, d), 100.0 + d) for d in (2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16)))
+    source = make_source(tmp_path, httpserver, clock)
+    source.update("AAPL", D(2019, 1, 2), D(2019, 1, 4))
+    source.update("AAPL", D(2019, 1, 14), D(2019, 1, 16))
+    data = source.load("AAPL")
+    assert data.window == (D(2019, 1, 2), D(2019, 1, 4))  # what is known whole
+    (hole,) = data.anomalies
+    assert (hole.action, hole.date, hole.path) == (
+        AnomalyAction.REPORTED,
+        "2019-01-05",
+        source.cache.path("AAPL"),
+    )
+    assert hole.problem == (
+        "nothing is cached for 2019-01-05..2019-01-13, between the cached ranges: run "
+        "`qtrader data update` (or give the dates) to fetch it"
+    )
+    # A stream over the whole range fetches the hole rather than trust the cache.
+    service = HistoricalDataService(source)
+    service.load("AAPL")
+    request = StreamRequest(symbols=("AAPL",), start=D(2019, 1, 2), end=D(2019, 1, 16))
+    closes = [float(s.close[0]) for s in service.stream(request)]
+    assert closes == [100.0 + d for d in (2, 3, 4, 7, 8, 9, 10, 11, 14, 15, 16)]
+
+
 def test_an_empty_answer_is_a_covered_range_and_a_symbol_without_bars_is_unknown(
     tmp_path: Path, httpserver: HTTPServer, api: FakeSchwab, clock: FakeClock
 ) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from qtrader.data._rows import validate_rows
 from qtrader.data.cache import CachedBars, ParquetBarCache, missing_ranges
-from qtrader.data.errors import DataError, UnknownSymbolError
+from qtrader.data.errors import Anomaly, AnomalyAction, DataError, UnknownSymbolError
 from qtrader.data.schwab._auth import LOGIN_HINT, TokenKeeper
 from qtrader.data.schwab._client import (
     Clock,
@@ -140,7 +140,7 @@ class SchwabBarSource:
         if start is not None and end is not None:
             self.update(symbol, start, end)
         cached = self.cache.read(symbol)
-        if cached is None:
+        if cached is None or not cached.covered:
             raise DataError(
                 f"nothing of {symbol} is cached: give a date range, or run "
                 "`qtrader data update`, to fetch it from Schwab",
@@ -160,6 +160,23 @@ class SchwabBarSource:
             replace(a, request=cached.request_of(a.line)) if a.line else a for a in rows.anomalies
         )
         window = (start or cached.covered[0][0], end or cached.covered[-1][1])
+        # Without both dates nothing was fetched: the cache may have holes between ranges.
+        holes = cached.missing(*window) if start is None or end is None else []
+        if holes:
+            # Only what the cache holds whole counts as known: a stream over the rest loads
+            # again with its dates, and so fetches the holes.
+            window = (window[0], holes[0][0] - timedelta(days=1))
+            anomalies += tuple(
+                Anomaly(
+                    symbol,
+                    first.isoformat(),
+                    f"nothing is cached for {first}..{last}, between the cached ranges: run "
+                    "`qtrader data update` (or give the dates) to fetch it",
+                    AnomalyAction.REPORTED,
+                    cached.path,
+                )
+                for first, last in holes
+            )
         return SymbolData(rows.series, (), anomalies, window)
 
     def _no_bars(self, cached: CachedBars, start: date | None, end: date | None) -> DataError:
