@@ -160,8 +160,11 @@ def test_a_table_without_rows_is_its_header() -> None:
     assert _csv(("a", "b"), [[], []], _Stamps()) == "a,b\n"
 
 
-TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\r\n\t;=', "é"]), max_size=6)
+TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\n\t;=', "é"]), max_size=6)
 CELL = st.one_of(st.none(), TEXT, st.decimals(places=3, min_value=-1000, max_value=1000))
+# Bare carriage returns too: this Python's csv.writer may leave them unquoted (before
+# 3.11.9 / 3.12.3), so these tables are checked by reading them back instead.
+ANY_TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\r\n\t;=', "é"]), max_size=6)
 
 
 @given(
@@ -183,6 +186,20 @@ def test_any_table_is_written_as_csv_writer_writes_it(
 ) -> None:
     header, columns = table
     assert _csv(header, columns, _Stamps()) == reference_csv(header, columns)
+
+
+@given(st.lists(st.lists(ANY_TEXT, min_size=3, max_size=3), min_size=1, max_size=4))
+def test_any_text_reads_back_as_written_carriage_returns_included(
+    rows: list[list[str]],
+) -> None:
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    text = _csv(("a", "b", "c"), columns, _Stamps())
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["a", "b", "c"], *rows]
+
+
+def test_a_bare_carriage_return_is_quoted() -> None:
+    # Written unquoted (as csv.writer of Python 3.11.7 writes it), "a\rb" read back as two rows.
+    assert _csv(("tag",), [["a\rb"]], _Stamps()) == 'tag\n"a\rb"\n'
 
 
 # ---- datetimes: each object formatted once across the tables of a result ----

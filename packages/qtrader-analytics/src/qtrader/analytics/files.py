@@ -8,11 +8,9 @@ its value, quoted as ``csv.writer`` quotes it.
 
 from __future__ import annotations
 
-import csv
 import decimal
 import gc
 import heapq
-import io
 import json
 import os
 import re
@@ -180,21 +178,15 @@ def _column(values: Sequence[object], stamps: _Stamps | None = None) -> Sequence
     return [_fmt(v) for v in values]
 
 
-def _csv_quotes(char: str) -> bool:
-    """Whether ``csv.writer`` (minimal quoting, ``\\n`` line ends) quotes a field holding
-    ``char``. A bare carriage return is quoted only from Python 3.11.9 and 3.12.3 on."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow((char, ""))
-    return buffer.getvalue().startswith('"')
-
-
-# The characters that make ``csv.writer`` quote a field, on this Python.
-_NEEDS_QUOTES = re.compile("[" + "".join(re.escape(c) for c in ',"\n\r' if _csv_quotes(c)) + "]")
+# The characters that make a field go in quotes: as ``csv.writer`` quotes them from Python
+# 3.11.9 and 3.12.3 on. Earlier ones left a bare carriage return unquoted, which a CSV
+# reader (``csv`` itself) then takes for the end of the row: such a file could not be read.
+_NEEDS_QUOTES = re.compile('[,"\n\r]')
 
 
 def _csv_fields(texts: Sequence[str]) -> Sequence[str]:
     """``texts`` as CSV fields, quoted where ``csv.writer`` quotes them: a field holding a
-    comma, a quote or a line break goes in quotes, its quotes doubled."""
+    comma, a quote or a line break (``\\n`` or ``\\r``) goes in quotes, its quotes doubled."""
     if not _NEEDS_QUOTES.search("".join(texts)):  # the usual case: one search per column
         return texts
     return [
