@@ -13,6 +13,7 @@ from qtrader.engine import BarHistory, SimulationClock
 from qtrader.engine.context import EngineStrategyContext
 from qtrader.models import (
     Fill,
+    Lot,
     Order,
     OrderRequest,
     OrderType,
@@ -272,21 +273,38 @@ def test_the_simulation_clock_only_moves_forward() -> None:
         clock.advance(ny_close(DAYS[0]))
 
 
-def test_an_order_names_the_lots_it_closes_and_bad_names_are_refused() -> None:
+def held_lots(*ids: str) -> tuple[Lot, ...]:
+    return tuple(
+        Lot(symbol="AAA", strategy_id="s1", quantity=Decimal(5), price=Decimal(10),
+            opened_at=ny_close(DAYS[0]), fill_id=lot_id)
+        for lot_id in ids
+    )  # fmt: skip
+
+
+def test_an_order_names_the_lots_it_closes_and_bad_names_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     ctx, *_ = make_context()
-    assert ctx.lots("AAA") == ()  # the fake book keeps no lots
+    assert ctx.lots("AAA") == ()  # the fake book keeps no lots: these stand in for some
+    monkeypatch.setattr(ctx, "lots", lambda symbol: held_lots("F-1", "F-2", "F-9"))
     ctx.sell("AAA", 5, close_lots=["F-2", "F-1"])
     ctx.sell("AAA", 5, close_lots="F-9")  # one id given bare
     ctx.sell("AAA", 5, close_lots=["F-1", "F-1"])
     ctx.sell("AAA", 5, close_lots=[7])  # type: ignore[list-item]
+    # A lot the strategy does not hold: the portfolio would refuse the fill after the
+    # venue made it, and stop the run. Refused here, as any bad order is.
+    ctx.sell("AAA", 5, close_lots=["F-1", "F-7", "F-8"])
     intents, _ = ctx.drain()
     assert [i.close_lots for i in intents if isinstance(i, OrderRequest)] == [
         ("F-2", "F-1"),
         ("F-9",),
     ]
-    first, second = ctx.drain_rejections()
+    first, second, third = ctx.drain_rejections()
     assert first.problem == "close_lots: a lot is named twice in ['F-1', 'F-1']"
     assert "close_lots" in second.problem
+    assert third.problem == (
+        "close_lots: F-7, F-8 are not open lots of s1 in AAA (its lots: F-1, F-2, F-9)"
+    )
 
 
 def test_a_signal_carries_its_weight_and_a_bad_weight_is_refused() -> None:

@@ -325,3 +325,31 @@ def test_a_two_for_three_reverse_split_pays_the_third_share_in_cash() -> None:
     assert p.last_price("AAA") == D(15)
     assert p.cash == D(99000) + D("0.6666666667") * D(15)
     assert p.equity == p.cash + D(66) * D(15)
+
+
+@pytest.mark.parametrize(
+    ("lots", "ratio", "held", "in_lieu"),
+    [
+        # 3 lots of 100: each 33.3333333333 at the ledger's quantum, 99.9999999999 in all,
+        # so 0.9999999999 share used to be paid in cash and 99 kept. 300 / 3 = 100 exactly.
+        ((100, 100, 100), D(1) / D(3), D(100), None),
+        # 3 lots of 1, 4-for-3: 4 shares exactly, not 3 and a paid-out 0.9999999999.
+        ((1, 1, 1), D(4) / D(3), D(4), None),
+        # 2 lots of 100, 1-for-3: 66 2/3 shares, 66.6666666667 at the quantum as for one
+        # lot of 200: 66 kept and 0.6666666667 paid in cash.
+        ((100, 100), D(1) / D(3), D(66), D("0.6666666667")),
+    ],
+)
+def test_a_split_of_several_lots_leaves_the_position_one_lot_would(
+    lots: tuple[int, ...], ratio: Decimal, held: Decimal, in_lieu: Decimal | None
+) -> None:
+    p = portfolio()
+    for day, quantity in enumerate(lots):
+        p.apply_fill(fill(Side.BUY, quantity, "10", day=day))
+    mark(p, day=len(lots), AAA=10.0)
+    p.apply_action(split(str(ratio)), EX)
+    (position,) = p.snapshot().positions
+    assert position.quantity == held
+    paid = [e.quantity for e in p.ledger() if e.type is LedgerEntryType.CASH_IN_LIEU]
+    assert paid == ([] if in_lieu is None else [-in_lieu])
+    assert sum((lot.quantity for lot in position.lots), start=D(0)) == held

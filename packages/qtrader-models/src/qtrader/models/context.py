@@ -36,6 +36,7 @@ from qtrader.models.orders import (
     Side,
     TimeInForce,
 )
+from qtrader.models.portfolio import Lot
 from qtrader.models.signals import Intent, Signal, SignalDirection
 
 ZERO = Decimal(0)
@@ -89,6 +90,10 @@ class OrderHelpers(ABC):
 
     @abstractmethod
     def _last_close(self, symbol: str) -> Decimal | None: ...
+
+    @abstractmethod
+    def lots(self, symbol: str) -> tuple[Lot, ...]:
+        """The strategy's open lots in ``symbol`` (what ``close_lots`` may name)."""
 
     @abstractmethod
     def _lot(self, symbol: str) -> Decimal:
@@ -284,6 +289,8 @@ class OrderHelpers(ABC):
                 tag=tag,
                 **fields,
             )
+            if request.close_lots:
+                self._check_named_lots(request)
         except (KeyError, ValueError) as error:
             self._refuse(
                 error,
@@ -299,6 +306,18 @@ class OrderHelpers(ABC):
             )
             return
         self._ask(request)
+
+    def _check_named_lots(self, request: OrderRequest) -> None:
+        """Refuse naming a lot that is not an open lot of the strategy in the symbol now: the
+        portfolio would refuse the fill after the venue had made it, and stop the run."""
+        held = [lot.lot_id for lot in self.lots(request.symbol)]
+        unknown = [name for name in request.close_lots if name not in held]
+        if unknown:
+            what = "is not an open lot" if len(unknown) == 1 else "are not open lots"
+            raise ValueError(
+                f"close_lots: {', '.join(unknown)} {what} of {self.strategy_id} in "
+                f"{request.symbol} (its lots: {', '.join(held) or 'none'})"
+            )
 
     def _refuse_target(self, error: Exception, symbol: str, limit_price: object) -> None:
         self._refuse(

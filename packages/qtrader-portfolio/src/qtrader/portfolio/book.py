@@ -135,8 +135,14 @@ class PositionBook:
         caller pays out as cash in lieu; the lots still include it.
         """
         new, old = split_fraction(ratio)
+        # The position as one quotient, so several lots end where one lot would (three lots
+        # of 100 after a 1-for-3 are 100 shares, not 3 x 33.3333333333); the lots' own
+        # roundings are evened out on the last one.
+        total = divide(self.quantity * new, Decimal(old))
         for lot in self.lots:
             lot.quantity = divide(lot.quantity * new, Decimal(old))
+        if self.lots:
+            self.lots[-1].quantity += total - sum((lot.quantity for lot in self.lots), start=ZERO)
         self.quantity = sum((lot.quantity for lot in self.lots), start=ZERO)
         self.whole = whole_quantity(self.quantity)
         return self.quantity - self.quantity.to_integral_value(rounding=ROUND_DOWN)
