@@ -34,7 +34,8 @@ def edit(tiny: Path, old: str, new: str) -> Path:
         ("symbols: [AAA]", "symbols: []", "data.symbols:"),
         ("source: csv", "source: bloomberg", "data.source: unknown data source 'bloomberg'"),
         ("name: sma_crossover", "name: nope", "unknown strategy 'nope'"),
-        ("{fast: 2,", "{fast: 5,", "fast (5) must be smaller than slow (3)"),
+        # A check of the params together: named by their section (it was "strategy.params.:").
+        ("{fast: 2,", "{fast: 5,", "strategy.params: Value error, fast (5) must be smaller than"),
         ("{fast: 2,", "{fats: 2,", "strategy.params.fats"),
         ("slippage: {model: none}", "slippage: {model: none, bps: 3}", "execution.slippage"),
         ("commission: {model: none}", "commission: {model: free}", "execution.commission"),

@@ -285,3 +285,29 @@ def test_target_percent_without_a_price_or_a_finite_fraction_is_refused() -> Non
         "no price for AAA yet: cannot size a target percent "
         "(strategy 'test', target AAA, before any bar)"
     )
+
+
+def test_a_target_of_zero_closes_an_odd_lot_too() -> None:
+    # 150 held with a lot of 100 (a 3-for-2 split of 100): a target of 0 sold 100 and left
+    # 50, and a short of -150 bought back 100. Flat is flat, as risk's FLAT signal has it.
+    ctx = context({"AAA": D(100), "BBB": D(100)})
+    ctx.positions = {"AAA": D(150), "BBB": D(-150)}
+    ctx.order_target_quantity("AAA", 0)
+    ctx.order_target_percent("BBB", 0)
+    assert [(o.symbol, o.side, o.quantity) for o in ctx.orders] == [
+        ("AAA", Side.SELL, D(150)),
+        ("BBB", Side.BUY, D(150)),
+    ]
+
+
+def test_a_target_percent_of_no_equity_is_refused_and_zero_still_closes() -> None:
+    # Cash -2000 and 100 AAA at the last close 14: equity -600. 0.5 of it used to be a target
+    # of -21 shares: a sale of 121 that turned the long into a short.
+    ctx = context()
+    ctx.cash_balance = D(-2000)
+    ctx.positions = {"AAA": D(100)}
+    ctx.order_target_percent("AAA", 0.5)
+    ctx.order_target_percent("AAA", 0)
+    assert [(o.side, o.quantity) for o in ctx.orders] == [(Side.SELL, D(100))]
+    (refused,) = ctx.rejections
+    assert "equity is -600: there is nothing to take a percent of" in refused.reason

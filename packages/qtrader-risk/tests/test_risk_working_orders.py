@@ -118,3 +118,59 @@ def test_the_two_exits_of_a_bracket_count_once(book: Callable[..., PortfolioView
     # a lone take-profit (its stop was cancelled) still counts
     [lone] = decide(config, [new(Side.SELL, 50)], view, {"AAPL": "10"}, exits[1:])
     assert not lone.approved
+
+
+def signal(direction: SignalDirection) -> Signal:
+    return Signal(strategy_id="s1", symbol="AAPL", direction=direction)
+
+
+def bracket_exits(quantity: int) -> list[Order]:
+    """The stop-loss and take-profit the venue placed for a filled bracket entry (W0)."""
+    return [
+        working(Side.SELL, quantity, 1, type=OrderType.STOP, stop_price=D(1), parent_id="W0"),
+        working(Side.SELL, quantity, 2, type=OrderType.LIMIT, limit_price=D(1000),
+                parent_id="W0"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("direction", "order"),
+    [(SignalDirection.FLAT, (Side.SELL, D(100))), (SignalDirection.LONG, None)],
+)
+def test_signals_are_sized_from_the_position_not_from_its_protective_exits(
+    book: Callable[..., PortfolioView],
+    direction: SignalDirection,
+    order: tuple[Side, Decimal] | None,
+) -> None:
+    # Long 100 with a bracket's exits working. The exits used to count as sold: FLAT found
+    # the strategy "already at target", LONG (100 a signal) bought another 100.
+    view = book("10000", [("s1", "AAPL", 100, "10")])
+    config = RiskConfig(signal_quantity=D(100))
+    [d] = decide(config, [signal(direction)], view, {"AAPL": "10"}, bracket_exits(100))
+    got = None if d.order is None else (d.order.side, d.order.quantity)
+    assert (d.approved, got) == (True, order)
+    assert d.figures["position_sized_from"] == D(100)
+
+
+def test_flat_does_not_sell_a_resting_buy_that_has_not_filled(
+    book: Callable[..., PortfolioView],
+) -> None:
+    # Flat, with a limit buy of 100 resting: FLAT used to sell 100 (target 0 less the
+    # working +100), a short; there is nothing held to sell.
+    view = book("10000")
+    resting = working(Side.BUY, 100, type=OrderType.LIMIT, limit_price=D(1))
+    [d] = decide(RiskConfig(signal_quantity=D(100)), [signal(SignalDirection.FLAT)], view,
+                 {"AAPL": "10"}, [resting])  # fmt: skip
+    assert (d.approved, d.order) == (True, None)
+
+
+def test_a_resting_buy_does_not_cover_a_sale_when_shorting_is_off(
+    book: Callable[..., PortfolioView],
+) -> None:
+    # Flat, with a limit buy of 100 resting (it may never fill): a sale of 100 would short.
+    view = book("10000")
+    resting = working(Side.BUY, 100, type=OrderType.LIMIT, limit_price=D(1))
+    config = RiskConfig(allow_short=False)
+    [d] = decide(config, [new(Side.SELL, 100)], view, {"AAPL": "10"}, [resting])
+    assert not d.approved
+    assert "from 0 to -100" in d.reason

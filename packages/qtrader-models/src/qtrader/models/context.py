@@ -187,10 +187,16 @@ class OrderHelpers(ABC):
             price = self._last_close(symbol)
             if price is None:
                 raise ValueError(f"no price for {symbol} yet: cannot size a target percent")
+            equity = self.equity
+            if share and equity <= 0:
+                raise ValueError(
+                    f"equity is {format(equity.normalize(), 'f')}: there is nothing to take a "
+                    "percent of (a target of 0 still closes the position)"
+                )
         except (KeyError, ValueError) as error:
             self._refuse_target(error, symbol, limit_price)
             return
-        wanted = round_to_lot(self.equity * share / price, self._lot(symbol))
+        wanted = round_to_lot(equity * share / price, self._lot(symbol))
         self._target(symbol, wanted, limit, price)
 
     def signal(
@@ -235,7 +241,9 @@ class OrderHelpers(ABC):
         position. Every value is already checked, so the order is not validated again."""
         self._cancel_working(symbol)
         self._withdraw(symbol)
-        delta = round_to_lot(target - self.position(symbol), self._lot(symbol))
+        delta = target - self.position(symbol)
+        if target:  # getting flat closes every share, an odd lot included
+            delta = round_to_lot(delta, self._lot(symbol))
         if not delta:
             return
         values = _REQUEST_DEFAULTS.copy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from qtrader.models import OrderRequest, PortfolioView, Side
+from qtrader.models import Order, OrderRequest, PortfolioView, Side
 from qtrader.risk._arith import ZERO, usable_price
 
 
@@ -16,7 +16,17 @@ class Batch:
     same cash, and two sells against the same long.
     """
 
-    __slots__ = ("_account", "_portfolio", "_strategy", "cash", "committed_cash", "equity")
+    __slots__ = (
+        "_account",
+        "_exits",
+        "_portfolio",
+        "_strategy",
+        "_working",
+        "_working_buys",
+        "cash",
+        "committed_cash",
+        "equity",
+    )
 
     def __init__(self, portfolio: PortfolioView) -> None:
         self._portfolio = portfolio
@@ -26,6 +36,11 @@ class Batch:
         self.committed_cash = ZERO
         self._strategy: dict[tuple[str, str], Decimal] = {}
         self._account: dict[str, Decimal] = {}
+        # Of ``_strategy``, what orders still working at the venue add (signed): the exits
+        # of brackets, the other working orders, and the working buys' quantities.
+        self._exits: dict[tuple[str, str], Decimal] = {}
+        self._working: dict[tuple[str, str], Decimal] = {}
+        self._working_buys: dict[tuple[str, str], Decimal] = {}
 
     def strategy_position(self, strategy_id: str, symbol: str) -> Decimal:
         key = (strategy_id, symbol)
@@ -39,6 +54,30 @@ class Batch:
         if position is None:
             position = self._account[symbol] = self._portfolio.position(symbol)
         return position
+
+    def commit_working(self, order: Order, reference_price: Decimal) -> None:
+        """Count an order still working at the venue (``commit``), noting what kind it is."""
+        self.commit(order, reference_price)
+        key = (order.strategy_id, order.symbol)
+        kept = self._exits if order.parent_id is not None else self._working
+        kept[key] = kept.get(key, ZERO) + order.signed_quantity
+        if order.side is Side.BUY:
+            self._working_buys[key] = self._working_buys.get(key, ZERO) + order.quantity
+
+    def sizing_position(self, strategy_id: str, symbol: str, flat: bool) -> Decimal:
+        """The position a signal's target is measured from: held, approved in this call and
+        working, but not the exits of a bracket (a stop-loss protects a position, it does
+        not close it yet); to go flat, only what is held and approved (a resting entry that
+        has not filled is nothing to sell)."""
+        key = (strategy_id, symbol)
+        position = self.strategy_position(strategy_id, symbol) - self._exits.get(key, ZERO)
+        return position - self._working.get(key, ZERO) if flat else position
+
+    def short_floor(self, strategy_id: str, symbol: str) -> Decimal:
+        """The least the strategy may hold once its orders fill: its position less the buys
+        still working, which may never fill (a sell against them could go short)."""
+        key = (strategy_id, symbol)
+        return self.strategy_position(strategy_id, symbol) - self._working_buys.get(key, ZERO)
 
     def commit(self, order: OrderRequest, reference_price: Decimal) -> None:
         """Count an approved order against what later orders of the batch may use."""

@@ -66,6 +66,9 @@ class OrderCheck:
     """The symbol's lot size: resized quantities are whole lots."""
     book: PortfolioBook | None = None
     """Portfolio-wide figures, given when a limit of the policy needs them."""
+    strategy_floor: Decimal | None = None
+    """``strategy_position`` less the strategy's buys still working (they may never fill):
+    what a sale may not take below zero. ``None``: ``strategy_position``."""
 
 
 @dataclass(frozen=True, slots=True)

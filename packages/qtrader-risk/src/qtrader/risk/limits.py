@@ -65,16 +65,18 @@ class ShortSaleLimit:
         order = c.order
         if order.side is Side.BUY:
             return LimitVerdict(breached=False, fit=order.quantity)
-        after = c.strategy_position - order.quantity
+        # A resting buy may never fill: it cannot cover a sale.
+        held = c.strategy_position if c.strategy_floor is None else c.strategy_floor
+        after = held - order.quantity
         if after >= ZERO:
             return LimitVerdict(breached=False, fit=order.quantity)
         return LimitVerdict(
             breached=True,
             # Closing the long exactly is the most that stays within the limit.
-            fit=max(c.strategy_position, ZERO),
+            fit=max(held, ZERO),
             reason=(
                 f"allow_short is false: {describe(order)} would take strategy "
-                f"{order.strategy_id!r} from {fmt(c.strategy_position)} to {fmt(after)}"
+                f"{order.strategy_id!r} from {fmt(held)} to {fmt(after)}"
             ),
         )
 

@@ -130,9 +130,9 @@ class PreTradeRiskService:
             # buy is valued like a new one (its limit, or the last close).
             price = prices.get(working.symbol)
             if price is not None and usable_price(price):
-                batch.commit(working, reference_price(working, price))
+                batch.commit_working(working, reference_price(working, price))
             else:
-                batch.commit(working, _no_price(working))
+                batch.commit_working(working, _no_price(working))
         if self._see is not None:
             self._see(intents)
         decisions = []
@@ -158,7 +158,11 @@ class PreTradeRiskService:
         figures["position_before"] = position
         lot = self._lots.get(symbol, ONE) if self._lots else ONE
         if isinstance(intent, Signal):
-            sized = self._size(intent, position, lot, batch, prices, at, figures)
+            flat = intent.direction is SignalDirection.FLAT
+            start = batch.sizing_position(intent.strategy_id, symbol, flat)
+            if start != position:
+                figures["position_sized_from"] = start
+            sized = self._size(intent, start, lot, batch, prices, at, figures)
             if isinstance(sized, RiskDecision):
                 return sized
             order = sized
@@ -192,6 +196,7 @@ class PreTradeRiskService:
                 price=price,
                 reference_price=ref,
                 strategy_position=position,
+                strategy_floor=batch.short_floor(intent.strategy_id, symbol),
                 account_position=batch.account_position(symbol),
                 cash=batch.cash,
                 committed_cash=batch.committed_cash,

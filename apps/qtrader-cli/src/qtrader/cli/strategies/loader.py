@@ -101,7 +101,7 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
             strategy = cls(**params)
     except ValidationError as exc:
         problems = "; ".join(
-            f"strategy.params.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            f"{'.'.join(['strategy.params', *(str(p) for p in err['loc'])])}: {err['msg']}"
             for err in exc.errors()
         )
         raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
