@@ -446,9 +446,10 @@ def test_exposure_counts_a_long_and_a_short_that_leave_equity_at_cash() -> None:
 
 
 def test_intraday_equity_is_measured_on_session_closes() -> None:
-    # Hourly rows over two sessions; the daily return is session 2's last equity over
-    # session 1's last: 105 / 100 - 1 = 5%, one return (not four hourly ones). The max
-    # drawdown uses every row: 110 -> 99 is -10%.
+    # Hourly rows over two sessions: one return a session (not four hourly ones), each
+    # session's last equity over the one before, the first session's from the first row
+    # (it traded before its close): 100 / 110 - 1, then 105 / 100 - 1. The max drawdown
+    # uses every row: 110 -> 99 is -10%.
     at = datetime(2024, 1, 2, 15, 0, tzinfo=timezone(timedelta(hours=-5)))
     hours = [at, at + timedelta(hours=1), at + timedelta(days=1), at + timedelta(days=1, hours=1)]
     rows = tuple(
@@ -466,7 +467,9 @@ def test_intraday_equity_is_measured_on_session_closes() -> None:
     )
     m = compute_metrics(result)
     assert m["periods"] == 2
-    assert m["cagr"] == pytest.approx(1.05**252 - 1)  # one session of +5%, annualised
+    # Two sessions, (105 / 110) in all, annualised: (105 / 110) ** (252 / 2) - 1. The first
+    # session's loss used to be left out (a CAGR of 1.05 ** 252 - 1 on a losing run).
+    assert m["cagr"] == pytest.approx((105 / 110) ** (252 / 2) - 1)
     assert m["max_drawdown"] == pytest.approx(99 / 110 - 1)
     assert m["total_return"] == pytest.approx(105 / 110 - 1)
 

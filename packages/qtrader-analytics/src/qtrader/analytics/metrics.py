@@ -372,7 +372,10 @@ def metrics_from(
     daily, closed_at, sessions = session_closes(figures.equity)
     solvent = all(e > 0 for e in equity)
     if solvent:
-        r = returns_from_equity(daily)
+        # The first session's own return, when its close is not the first row (intraday
+        # bars: the run traded before that close): from the first row's equity.
+        opening = [] if not equity or figures.equity[0].timestamp == closed_at[0] else equity[:1]
+        r = returns_from_equity([*opening, *daily])
         drawdown = max_drawdown(returns_from_equity(equity))  # every row
         total = total_return(returns_from_equity(equity))
         growth = _finite(cagr(r))
