@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -195,3 +195,66 @@ def test_a_strategy_given_a_file_of_the_data_folder_is_caught(tmp_path: Path) ->
     config = project(tmp_path, f"{{name: 'cheat.py:FileOfTomorrow', params: {{file: '{file}'}}}}")
     report = check_lookahead(load_config(config), tmp_path, points=3)
     assert len(report.findings) == 3
+
+
+INTRADAY_CHEAT = """
+import csv
+from pathlib import Path
+
+from qtrader.models import BaseStrategy
+
+
+class NextBar(BaseStrategy):
+    \"\"\"Holds 1 share while the next bar's close (read from the file) is higher.\"\"\"
+
+    def __init__(self, data: str) -> None:
+        self.folder = Path(data)
+
+    def on_start(self, ctx):
+        with (self.folder / "AAA.csv").open() as file:
+            self.closes = {r["date"]: float(r["close"]) for r in csv.DictReader(file)}
+        self.times = sorted(self.closes)
+
+    def on_bar(self, ctx):
+        now = ctx.timestamp.strftime("%Y-%m-%d %H:%M")
+        later = [t for t in self.times if t > now]
+        if later:
+            ctx.order_target_quantity("AAA", 1 if self.closes[later[0]] > self.closes[now] else 0)
+"""
+
+
+def intraday_project(tmp_path: Path, strategy: str) -> Path:
+    data = tmp_path / "data"
+    data.mkdir(parents=True)
+    rows = ["date,open,high,low,close,volume"]
+    for day in weekdays(date(2024, 1, 2), 3):
+        for i, clock in enumerate(("10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00")):
+            close = 10 + (i % 2)
+            rows.append(f"{day} {clock},{close},{close + 0.5},{close - 0.5},{close},1000")
+    (data / "AAA.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "cheat.py").write_text(INTRADAY_CHEAT)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "start: 2024-01-02\nend: 2024-01-04\ninitial_cash: 10000\n"
+        "data: {source: csv, path: data, symbols: [AAA], bar_interval: '01:00:00'}\n"
+        f"strategy: {strategy}\n"
+    )
+    return config
+
+
+def test_an_intraday_strategy_reading_the_next_bar_is_caught_within_a_session(
+    tmp_path: Path,
+) -> None:
+    # The data used to be cut only between sessions: the next bar inside a session was
+    # never removed, and such a strategy passed.
+    folder = tmp_path / "data"
+    config = intraday_project(
+        tmp_path, f"{{name: 'cheat.py:NextBar', params: {{data: '{folder}'}}}}"
+    )
+    report = check_lookahead(load_config(config), tmp_path, points=4)
+    assert not report.clean
+    assert any(f.cut.hour != 16 for f in report.findings if isinstance(f.cut, datetime))
+    honest = intraday_project(
+        tmp_path / "honest", "{name: sma_crossover, params: {fast: 2, slow: 3, quantity: 1}}"
+    )
+    assert check_lookahead(load_config(honest), tmp_path / "honest", points=4).clean

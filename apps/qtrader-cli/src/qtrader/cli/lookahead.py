@@ -1,7 +1,8 @@
 """``qtrader check-lookahead``: does any decision change when the future is removed?
 
 The backtest is run once on the data as it is, then again on copies of the data files
-truncated after each of several sessions (``points``, spread evenly over the run). A
+truncated after each of several sessions (``points``, spread evenly over the run; on
+intraday data after several bars, so the next bar of a session is cut too). A
 strategy that decides only from what it has been shown makes, on every truncated run,
 exactly the decisions the full run made up to the cut. One that peeks (an indicator
 centred on today, data read from the files on its own, a bar index off by one) decides
@@ -27,7 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class Decision:
 class Finding:
     """The first decision that differs when the data ends at ``cut`` (or the run's error)."""
 
-    cut: date
+    cut: Cut
     with_future: Decision | None
     without_future: Decision | None
     error: str | None = None
@@ -78,7 +79,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class LookaheadReport:
-    cuts: tuple[date, ...]
+    cuts: tuple[Cut, ...]
     decisions: int
     """Decisions of the full run."""
     findings: tuple[Finding, ...]
@@ -88,9 +89,10 @@ class LookaheadReport:
         return not self.findings
 
 
-def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[date]]:
+def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[Cut]]:
     """The decisions of a run (the intents handed to risk, and the cancels and replaces of
-    working orders: decisions too), in time order, and the sessions it traded."""
+    working orders: decisions too), in time order, and where its data may be cut: after
+    each session it traded, or on intraday bars after each bar."""
     result = run_backtest(config, base_dir, None).result
     decisions = [
         (
@@ -124,10 +126,25 @@ def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[d
                 )
             )
     decisions.sort(key=lambda pair: pair[0])  # stable: a bar's intents, then its requests
-    return [d for _, d in decisions], sorted({row.timestamp.date() for row in result.equity})
+    days = sorted({row.timestamp.date() for row in result.equity})
+    if len(days) == len(result.equity):
+        return [d for _, d in decisions], list(days)
+    # Intraday: the next bar of a session is the future too, so cuts fall between bars.
+    return [d for _, d in decisions], [row.timestamp for row in result.equity]
 
 
-def choose_cuts(sessions: Sequence[date], points: int) -> tuple[date, ...]:
+Cut = date | datetime
+"""The data is cut after a session (daily bars) or after a bar (intraday: its local time)."""
+
+
+def _is_after(stamp: str, cut: Cut) -> bool:
+    """Whether the decision stamped ``stamp`` (ISO) comes after the data cut at ``cut``."""
+    if isinstance(cut, datetime):
+        return datetime.fromisoformat(stamp) > cut
+    return stamp[:10] > cut.isoformat()
+
+
+def choose_cuts(sessions: Sequence[Cut], points: int) -> tuple[Cut, ...]:
     """``points`` sessions spread evenly from the first to the one before the last (cutting
     after the last session removes nothing)."""
     candidates = list(sessions[:-1])
@@ -139,9 +156,10 @@ def choose_cuts(sessions: Sequence[date], points: int) -> tuple[date, ...]:
     return tuple(sorted({candidates[int(i * step + 0.5)] for i in range(points)}))
 
 
-def _truncate_csv(source: Path, target: Path, date_column: str, cut: date) -> bool:
-    """Copy ``source`` keeping the header and the rows dated on or before ``cut``; whether
-    any bar is left (a symbol listed after the cut has none: it is left out)."""
+def _truncate_csv(source: Path, target: Path, date_column: str, cut: Cut) -> bool:
+    """Copy ``source`` keeping the header and the rows dated on or before ``cut`` (a bar
+    time: compared as local ``YYYY-MM-DD HH:MM:SS`` text); whether any bar is left (a
+    symbol listed after the cut has none: it is left out)."""
     text = source.read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     header = [cell.strip() for cell in rows[0]] if rows else []
@@ -149,8 +167,11 @@ def _truncate_csv(source: Path, target: Path, date_column: str, cut: date) -> bo
         shutil.copyfile(source, target)  # not a bar file (an actions file, say)
         return True
     at = header.index(date_column)
-    last = cut.isoformat()
-    kept = [r for r in rows[1:] if len(r) > at and r[at].strip()[:10] <= last]
+    if isinstance(cut, datetime):
+        last = cut.strftime("%Y-%m-%d %H:%M:%S")
+        kept = [r for r in rows[1:] if len(r) > at and _wall_time(r[at]) <= last]
+    else:
+        kept = [r for r in rows[1:] if len(r) > at and r[at].strip()[:10] <= cut.isoformat()]
     if not kept:
         return False
     out = io.StringIO(newline="")
@@ -159,6 +180,13 @@ def _truncate_csv(source: Path, target: Path, date_column: str, cut: date) -> bo
     writer.writerows(kept)
     target.write_text(out.getvalue(), encoding="utf-8")
     return True
+
+
+def _wall_time(text: str) -> str:
+    """An intraday file's ``YYYY-MM-DD HH:MM[:SS]`` (or with ``T``) as ``YYYY-MM-DD
+    HH:MM:SS``, to compare as text."""
+    wall = text.strip().replace("T", " ")
+    return wall + ":00" if len(wall) == 16 else wall
 
 
 def _repoint(value: Any, folder: Path, copy: Path, base_dir: Path) -> Any:
@@ -181,14 +209,15 @@ def _repoint(value: Any, folder: Path, copy: Path, base_dir: Path) -> Any:
 
 
 def _cut_config(
-    config: BacktestConfig, base_dir: Path, copy: Path, cut: date, listed: set[str]
+    config: BacktestConfig, base_dir: Path, copy: Path, cut: Cut, listed: set[str]
 ) -> BacktestConfig:
     folder = (base_dir / str(config.data.options["path"])).resolve()
     symbols = [s for s in config.data.symbols if s in listed]
     data = DataSection.model_validate(
         {**config.data.model_dump(), "path": str(copy), "symbols": symbols}
     )
-    update: dict[str, Any] = {"data": data, "end": min(config.end, cut)}
+    day = cut.date() if isinstance(cut, datetime) else cut
+    update: dict[str, Any] = {"data": data, "end": min(config.end, day)}
     for key in ("strategy", "strategies"):
         section = getattr(config, key)
         if section is None:
@@ -211,7 +240,8 @@ def check_lookahead(
     points: int = DEFAULT_POINTS,
     progress: Callable[[int, int, date], None] | None = None,
 ) -> LookaheadReport:
-    """Run ``config`` in full and with its data cut after each of ``points`` sessions."""
+    """Run ``config`` in full and with its data cut after each of ``points`` sessions (or
+    bars, on intraday data)."""
     if config.data.source != "csv":
         raise ConfigError(
             f"check-lookahead truncates data files and supports source 'csv'; this config "
@@ -226,14 +256,14 @@ def check_lookahead(
     findings = []
     with tempfile.TemporaryDirectory(prefix="qtrader-lookahead-") as temp:
         for done, cut in enumerate(cuts, start=1):
-            copy = Path(temp) / f"data-{cut.isoformat()}"
+            copy = Path(temp) / f"data-{done}"
             copy.mkdir()
             listed: set[str] = set()
             for path in sorted(folder.iterdir()):
                 is_csv = path.is_file() and path.suffix == ".csv"
                 if is_csv and _truncate_csv(path, copy / path.name, date_column, cut):
                     listed.add(path.stem)
-            expected = [d for d in full if d.timestamp[:10] <= cut.isoformat()]
+            expected = [d for d in full if not _is_after(d.timestamp, cut)]
             try:
                 got, _ = _run(_cut_config(config, base_dir, copy, cut, listed), base_dir)
             except Exception as exc:  # a failing truncated run is a finding, not a crash
@@ -250,7 +280,7 @@ def check_lookahead(
 
 
 def _first_difference(
-    cut: date, expected: Sequence[Decision], got: Sequence[Decision]
+    cut: Cut, expected: Sequence[Decision], got: Sequence[Decision]
 ) -> Finding | None:
     for i in range(max(len(expected), len(got))):
         a = expected[i] if i < len(expected) else None

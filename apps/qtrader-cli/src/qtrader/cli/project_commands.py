@@ -176,9 +176,13 @@ def report(
 
 def check_lookahead(
     config: Annotated[Path, typer.Argument(help="The backtest config file (YAML).")],
-    points: Annotated[int, typer.Option(help="Sessions after which the data is cut.")] = 10,
+    points: Annotated[
+        int, typer.Option(help="Sessions (bars, on intraday data) after which the data is cut.")
+    ] = 10,
 ) -> None:
     """Re-run on data cut at several sessions; exit 1 if any decision used the future."""
+    from datetime import datetime
+
     from qtrader.cli.config import load_config
     from qtrader.cli.lookahead import check_lookahead as run_check
 
@@ -199,7 +203,8 @@ def check_lookahead(
     if report.clean:
         console.print(
             f"no look-ahead found: {report.decisions} decisions unchanged with the data cut "
-            f"after each of {len(report.cuts)} sessions"
+            f"after each of {len(report.cuts)} "
+            f"{'bars' if any(isinstance(c, datetime) for c in report.cuts) else 'sessions'}"
         )
         return
     first = report.findings[0]
