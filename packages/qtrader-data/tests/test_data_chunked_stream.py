@@ -78,6 +78,7 @@ def view(s: BarSlice) -> tuple[Any, ...]:
         s.volume.tolist(),
         s.warmup,
         s.actions,
+        s.bars_opened_at,
     )
 
 

@@ -378,3 +378,20 @@ def test_loads_use_a_thread_per_usable_core_from_two_to_four(
     # One per core, at least 2 (a load overlaps another's Python part), at most 4.
     assert [data_service.load_threads(n) for n in (1, 2, 3, 4, 8)] == [2, 2, 3, 4, 4]
     assert data_service.load_threads(data_service._usable_cores()) == data_service.LOAD_THREADS
+
+
+def test_bars_of_different_lengths_at_one_time_keep_each_ones_opening(tmp_path: Path) -> None:
+    # A: 30-minute bars (10:00, 10:30, 11:00); H: hourly (10:00, 11:00). At 10:00 and 11:00
+    # the slice opened with H (09:00, 10:00 New York = 14:00, 15:00 UTC), but A's bars opened
+    # half an hour later: each symbol's own opening is kept for the venue's fill times.
+    write(tmp_path, "A", [f"2024-03-08 {t},10,11,9,10,1" for t in ("10:00", "10:30", "11:00")])
+    write(tmp_path, "H", [f"2024-03-08 {t},20,21,19,20,1" for t in ("09:00", "10:00", "11:00")])
+    svc = service(tmp_path)
+    slices = list(svc.stream(request(("A", "H"), date(2024, 3, 8), date(2024, 3, 8))))
+    ten, half, eleven = slices[-3:]
+    assert ten.symbols == ("A", "H")
+    assert ten.opened_at == datetime(2024, 3, 8, 14, 0, tzinfo=UTC)
+    assert ten.opened_at_of("A") == datetime(2024, 3, 8, 14, 30, tzinfo=UTC)
+    assert ten.opened_at_of("H") == datetime(2024, 3, 8, 14, 0, tzinfo=UTC)
+    assert (half.symbols, half.bars_opened_at) == (("A",), None)  # one length: nothing more
+    assert eleven.opened_at_of("A") == datetime(2024, 3, 8, 15, 30, tzinfo=UTC)

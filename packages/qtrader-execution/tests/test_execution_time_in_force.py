@@ -441,3 +441,35 @@ def test_session_times_must_be_quoted_and_ordered() -> None:
         load_execution_config({"session": {"timezone": "Mars/Base"}})
     with pytest.raises(ExecutionConfigError, match="must be a local time without offset"):
         load_execution_config({"session": {"close": "16:00:00+01:00"}})
+
+
+def two_lengths(day: date, clock: time, aaa: tuple[float, float, float, float]) -> BarSlice:
+    """AAA's 30-minute bar and GGG's hourly bar, both stamped ``clock``."""
+    stamp = at(day, clock)
+    o, h, lo, c = aaa
+    return BarSlice(
+        timestamp=stamp,
+        opened_at=stamp - timedelta(hours=1),
+        symbols=("AAA", "GGG"),
+        open=np.array([o, 50.0]),
+        high=np.array([h, 51.0]),
+        low=np.array([lo, 49.0]),
+        close=np.array([c, 50.5]),
+        volume=np.array([1000.0, 1000.0]),
+        bars_opened_at=(stamp - timedelta(minutes=30), stamp - timedelta(hours=1)),
+    )
+
+
+def test_each_symbols_own_bar_decides_its_session_and_its_fill_time() -> None:
+    # At 16:30 AAA's bar (16:00-16:30) is post-market; GGG's hourly one (15:30-16:30) is not.
+    # The slice opened at 15:30, the earliest: AAA's market-on-close used to fill there, and
+    # a market order of AAA filled stamped 15:30, before AAA's bar began.
+    svc = SimulatedExecutionService()
+    svc.process(intraday(D1, time(16, 0)))
+    moc = svc.submit(request(type="market_on_close"), at=at(D1, time(16, 0)))
+    market = svc.submit(request(), at=at(D1, time(16, 0)))
+    report = svc.process(two_lengths(D1, time(16, 30), (100.0, 101.0, 99.0, 100.5)))
+    (fill,) = report.fills
+    assert (fill.order_id, fill.price, fill.timestamp) == (market.id, D(100), at(D1, time(16, 0)))
+    (close,) = svc.process(two_lengths(D2, time(16, 0), (102.0, 103.0, 101.0, 102.5))).fills
+    assert (close.order_id, close.price) == (moc.id, D("102.5"))

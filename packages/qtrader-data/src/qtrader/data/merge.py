@@ -149,8 +149,9 @@ def _drain_blocks(
         cuts = [0, *starts.tolist(), len(stamp)]
         if intraday:
             opened_at = np.minimum.reduceat(opens, cuts[:-1]).tolist()
+            latest = np.maximum.reduceat(opens, cuts[:-1]).tolist()
         else:
-            opened_at = opens[cuts[:-1]].tolist()
+            opened_at = latest = opens[cuts[:-1]].tolist()
         stamp_list = stamp[cuts[:-1]].tolist()
         o, h, lo, c, v = columns
         for g, (a, b) in enumerate(pairwise(cuts)):
@@ -172,6 +173,10 @@ def _drain_blocks(
                 # All members share the timestamp, hence the session: one test suffices.
                 warmup=warm[a],
                 actions=actions_at.get(at, ()) if actions_at else (),
+                # Bars of different lengths: each symbol's own opening (fills, sessions).
+                bars_opened_at=None
+                if latest[g] == opened_at[g]
+                else tuple(_aware(t, zone) for t in opens[a:b].tolist()),
             )
 
 
@@ -249,13 +254,11 @@ def _drain_chunks(
         while heap and heap[0][0] == stamp:
             members.append(pop(heap)[1])
         first_bar = base[first] + pos[first]
-        opened = int(opened_of[first][pos[first]])
-        rows = []
+        rows, opens = [], []
         for i in members:
             p = pos[i]
             rows.append(rows_of[i][p])
-            if intraday:
-                opened = min(opened, int(opened_of[i][p]))
+            opens.append(int(opened_of[i][p]))
             following = base[i] + p + 1
             if following < feeds[i].stop:
                 if p + 1 < len(stamps_of[i]):
@@ -265,9 +268,13 @@ def _drain_chunks(
                 push(heap, (int(stamps_of[i][pos[i]]), i))
         # One copy per slice: (k, 5) rows -> 5 contiguous columns of length k.
         o, h, lo, c, v = np.array(rows, dtype=np.float64).T.copy()
+        # Daily bars of one timestamp share their open; intraday ones may not (see above).
+        opened = min(opens) if intraday else opens[0]
+        differ = intraday and max(opens) != opened
         yield BarSlice(
             timestamp=_aware(stamp, zone),
             opened_at=_aware(opened, zone),
+            bars_opened_at=tuple(_aware(t, zone) for t in opens) if differ else None,
             symbols=tuple([symbols[i] for i in members]),
             open=o,
             high=h,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from qtrader.execution.config import SessionConfig
-from qtrader.models import Instrument
+from qtrader.models import BarSlice, Instrument
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,29 +48,30 @@ class SessionClock:
         self.known: frozenset[str] = frozenset(self._zones)
         """The symbols of the instruments given (empty: any symbol is accepted)."""
         self._timestamp: datetime | None = None
-        self._opened_at: datetime | None = None
-        self._by_zone: dict[ZoneInfo, BarSession] = {}
+        self._bars: BarSlice | None = None
+        self._by_zone: dict[tuple[ZoneInfo, datetime], BarSession] = {}
 
     def zone(self, symbol: str) -> ZoneInfo:
         return self._zones.get(symbol, self._default)
 
-    def start(self, timestamp: datetime, opened_at: datetime) -> None:
+    def start(self, timestamp: datetime, bars: BarSlice) -> None:
         """Bars of a new timestamp: ``of_bar`` answers for them from now on."""
-        self._timestamp, self._opened_at = timestamp, opened_at
+        self._timestamp, self._bars = timestamp, bars
         self._by_zone = {}
 
     def of_bar(self, symbol: str) -> BarSession:
-        """The session facts of ``symbol``'s bar at the timestamp given to ``start``
-        (worked out once per zone)."""
+        """The session facts of ``symbol``'s bar at the timestamp given to ``start``, from
+        when that bar opened (worked out once per zone and opening)."""
         zone = self._zones.get(symbol, self._default)
-        facts = self._by_zone.get(zone)
+        assert self._bars is not None, "start() first"
+        opened_at = self._bars.opened_at_of(symbol)
+        facts = self._by_zone.get((zone, opened_at))
         if facts is None:
-            assert self._timestamp is not None, "start() first"
-            assert self._opened_at is not None
+            assert self._timestamp is not None
             close = self._timestamp.astimezone(zone)
-            opened = self._opened_at.astimezone(zone).time()
+            opened = opened_at.astimezone(zone).time()
             after_close = opened >= self._close  # a post-market bar (16:00-16:30)
-            facts = self._by_zone[zone] = BarSession(
+            facts = self._by_zone[(zone, opened_at)] = BarSession(
                 date=close.date(),
                 ends=close.time() >= self._close and not after_close,
                 opens=opened >= self._open and not after_close,

@@ -52,9 +52,19 @@ class _Step:
     """What one ``process`` call gathers: its bars' times, what it reports, the OCO pairs
     already settled and, under a participation cap, the volume each symbol has left."""
 
-    __slots__ = ("available", "fills", "handled", "opened_at", "orders", "timestamp", "updates")
+    __slots__ = (
+        "available",
+        "bars",
+        "fills",
+        "handled",
+        "opened_at",
+        "orders",
+        "timestamp",
+        "updates",
+    )
 
     def __init__(self, bars: BarSlice, pending: list[OrderUpdate]) -> None:
+        self.bars = bars
         self.timestamp = bars.timestamp
         self.opened_at = bars.opened_at
         self.fills: list[Fill] = []
@@ -62,6 +72,12 @@ class _Step:
         self.orders: list[Order] = []
         self.handled: set[str] = set()
         self.available: dict[str, Decimal] = {}
+
+    def opened_at_of(self, symbol: str) -> datetime:
+        """When ``symbol``'s bar opened (bars of one timestamp may differ in length)."""
+        if self.bars.bars_opened_at is None:
+            return self.opened_at
+        return self.bars.opened_at_of(symbol)
 
 
 class SimulatedExecutionService:
@@ -273,7 +289,7 @@ class SimulatedExecutionService:
             return _NOTHING
 
         timestamp = bars.timestamp
-        self._clock.start(timestamp, bars.opened_at)
+        self._clock.start(timestamp, bars)
         step = _Step(bars, pending)
         column_index = bars.index
         match_order = self._fill_model.match
@@ -360,7 +376,7 @@ class SimulatedExecutionService:
         active = working.active_session
         if tif is DAY and active is not None and facts is not None and facts.date > active:
             why = f"DAY order not filled in its session {active} (which had no bar at its close)"
-        elif tif is GTD and step.opened_at >= _expiry(order):
+        elif tif is GTD and step.opened_at_of(order.symbol) >= _expiry(order):
             why = f"GTD order expired at {_expiry(order)}"
         else:
             return False
@@ -486,7 +502,7 @@ class SimulatedExecutionService:
                 price = min(price, order.limit_price)
             else:
                 price = max(price, order.limit_price)
-        stamp = step.opened_at if match.at_open else step.timestamp
+        stamp = step.opened_at_of(order.symbol) if match.at_open else step.timestamp
         if order.sizing_price is not None and self._max_deviation is not None:
             deviation = abs(price - order.sizing_price) / order.sizing_price
             if deviation > self._max_deviation:

@@ -128,7 +128,11 @@ class BarSlice:
     at this time (not listed yet, halted, delisted) are simply absent.
 
     ``opened_at`` is when the bars began (the session open for daily bars);
-    a fill at the open of this bar is stamped with it. ``warmup`` slices
+    a fill at the open of this bar is stamped with it. Intraday bars of one
+    timestamp may differ in length (30-minute and hourly): ``opened_at`` is then
+    the earliest, and ``bars_opened_at`` when each symbol's own bar opened
+    (``None`` when they all opened at ``opened_at``; ``opened_at_of`` reads
+    either). ``warmup`` slices
     feed indicators before ``start`` and are never traded. ``actions`` are the
     corporate actions effective from this timestamp on (only on unadjusted
     feeds), in the order they are applied: by ex-date, and on one ex-date a
@@ -145,6 +149,7 @@ class BarSlice:
     volume: FloatArray
     warmup: bool = False
     actions: tuple[Split | CashDividend, ...] = ()
+    bars_opened_at: tuple[datetime, ...] | None = None
     _index: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +168,14 @@ class BarSlice:
                 f"BarSlice opened_at {self.opened_at.isoformat()} is after its close "
                 f"timestamp {self.timestamp.isoformat()}"
             )
+        opened = self.bars_opened_at
+        if opened is not None:
+            if len(opened) != n or any(t.tzinfo is None or t > self.timestamp for t in opened):
+                raise ValueError(
+                    "BarSlice bars_opened_at must hold one aware time per symbol, none after "
+                    "its close timestamp"
+                )
+            object.__setattr__(self, "opened_at", min(opened))
         object.__setattr__(self, "_index", {s: i for i, s in enumerate(self.symbols)})
 
     @classmethod
@@ -176,6 +189,7 @@ class BarSlice:
         *,
         warmup: bool = False,
         actions: tuple[Split | CashDividend, ...] = (),
+        bars_opened_at: tuple[datetime, ...] | None = None,
     ) -> BarSlice:
         """A slice of values a data service has already checked, without checking again.
 
@@ -197,12 +211,20 @@ class BarSlice:
         setter(self, "volume", columns[4])
         setter(self, "warmup", warmup)
         setter(self, "actions", actions)
+        setter(self, "bars_opened_at", bars_opened_at)
         setter(self, "_index", index)
         return self
 
     def index(self, symbol: str) -> int | None:
         """Position of ``symbol`` in the columns, or ``None`` if it has no bar now."""
         return self._index.get(symbol)
+
+    def opened_at_of(self, symbol: str) -> datetime:
+        """When ``symbol``'s bar opened (``opened_at`` unless the bars differ in length)."""
+        opened = self.bars_opened_at
+        if opened is None:
+            return self.opened_at
+        return opened[self._index[symbol]]
 
     def __contains__(self, symbol: object) -> bool:
         return symbol in self._index
