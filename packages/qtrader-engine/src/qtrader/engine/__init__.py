@@ -6,7 +6,7 @@ from the ``BacktestResult`` (a ``qtrader.models`` value) a run returns.
 
 from qtrader.engine.clock import SimulationClock
 from qtrader.engine.config import EngineConfig
-from qtrader.engine.engine import BacktestEngine, EngineError, StrategyError
+from qtrader.engine.engine import BacktestEngine, EngineError, StrategyError, where_in
 from qtrader.engine.history import BarHistory
 from qtrader.engine.results import BacktestResult, EquityRow
 
@@ -19,4 +19,5 @@ __all__ = [
     "EquityRow",
     "SimulationClock",
     "StrategyError",
+    "where_in",
 ]

@@ -63,7 +63,7 @@ class StrategyError(QTraderError):
     ) -> None:
         self.strategy_id = strategy_id
         cls = type(strategy)
-        where = _where_in(cls, exc)
+        where = where_in(cls, exc)
         when = f"at the bar of {at.isoformat()}" if at is not None else "after the last bar"
         super().__init__(
             f"strategy {strategy_id!r} ({cls.__qualname__}) raised {type(exc).__name__} in "
@@ -71,7 +71,7 @@ class StrategyError(QTraderError):
         )
 
 
-def _where_in(cls: type, exc: BaseException) -> str:
+def where_in(cls: type, exc: BaseException) -> str:
     """``file:line`` of the deepest frame of the traceback in the strategy's own source
     file (else the frame that raised): the line of the strategy's code to look at."""
     frames = traceback.extract_tb(exc.__traceback__)

@@ -18,6 +18,7 @@ from qtrader.cli.strategies.bollinger_mean_reversion import BollingerMeanReversi
 from qtrader.cli.strategies.buy_and_hold import BuyAndHold
 from qtrader.cli.strategies.monthly_rebalance import MonthlyRebalance
 from qtrader.cli.strategies.sma_crossover import SmaCrossover
+from qtrader.engine import where_in
 from qtrader.models import QTraderError, Strategy
 
 BUILT_IN: Mapping[str, type[Any]] = {
@@ -106,7 +107,7 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
         )
         raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
     except Exception as exc:  # the strategy's own code failed: say where
-        where = _where_in(cls, exc)
+        where = where_in(cls, exc)
         raise StrategyLoadError(
             f"strategy {reference!r} ({cls.__qualname__}) raised {type(exc).__name__} in "
             f"__init__: {exc}{f' ({where})' if where else ''}"
@@ -117,16 +118,3 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
             "(derive from qtrader.models.BaseStrategy)"
         )
     return strategy
-
-
-def _where_in(cls: type, exc: BaseException) -> str:
-    """``file:line`` of the deepest frame of the traceback in the strategy's own source
-    file (else the frame that raised), as the engine names a strategy's errors."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    try:
-        source = inspect.getsourcefile(cls)
-    except TypeError:  # pragma: no cover - a built-in class
-        source = None
-    own = [f for f in frames if source is not None and f.filename == source]
-    frame = own[-1] if own else frames[-1] if frames else None
-    return "" if frame is None else f"{frame.filename}:{frame.lineno}"
