@@ -68,3 +68,18 @@ def test_an_unknown_table_lists_the_tables(tiny: Path) -> None:
 def test_the_package_exposes_nothing_else() -> None:
     with pytest.raises(AttributeError):
         _ = qtrader.cli.nothing_here  # type: ignore[attr-defined]
+
+
+def test_a_dict_with_a_boolean_for_a_number_is_refused() -> None:
+    # Pydantic's lax mode reads True as 1: it would run with one bar of warm-up.
+    with pytest.raises(ConfigError, match="warmup_bars: expected a number, got a boolean"):
+        run_backtest(
+            {
+                "start": date(2024, 1, 2),
+                "end": date(2024, 1, 5),
+                "initial_cash": 1000,
+                "warmup_bars": True,
+                "data": {"source": "csv", "symbols": ["AAA"]},
+                "strategy": {"name": "buy_and_hold"},
+            }
+        )

@@ -44,6 +44,14 @@ def edit(tiny: Path, old: str, new: str) -> Path:
         ("execution:", "portfolio: {lot_matching: random}\nexecution:", "portfolio.lot_matching"),
         ("execution:", "risk: {cash_bufer: 0.1}\nexecution:", "risk.cash_bufer"),
         ("execution:", "risk: {preset: reckless}\nexecution:", "risk.preset"),
+        # Pydantic's lax mode reads true as 1: a boolean given for a number is refused.
+        ("{fast: 2,", "{fast: true,", "strategy.params.fast: expected a number, got a boolean"),
+        ("initial_cash: 10000", "initial_cash: 10000\nwarmup_bars: yes", "warmup_bars: expected"),
+        (
+            "commission: {model: none}",
+            "commission: {model: tiered, tiers: [{up_to: on, rate: 0.01}, {rate: 0.005}]}",
+            "execution.commission.tiers.0.up_to: expected a number, got a boolean",
+        ),
     ],
 )
 def test_bad_config_names_the_key(tiny: Path, old: str, new: str, message: str) -> None:

@@ -138,6 +138,14 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tiny: Path, tmp_path: P
     assert table(tmp_path / "s")[0]["error"] == result.records[0].error
 
 
+def test_a_boolean_swept_into_a_number_fails_that_run_by_name(tiny: Path, tmp_path: Path) -> None:
+    # Pydantic's lax mode would run warmup_bars=true as 1 bar of warm-up.
+    spec = SweepSpec(tiny / "config.yaml", (parse_axis("warmup_bars=true,1"),), tmp_path / "s")
+    result = run_sweep(spec, SerialExecutor())
+    assert [r.status for r in result.records] == ["failed", "ok"]
+    assert "warmup_bars: expected a number, got a boolean" in result.records[0].error
+
+
 def test_an_interrupted_sweep_resumes_and_skips_the_runs_done(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,7 +26,13 @@ from pydantic import ValidationError
 
 from qtrader.analytics import result_tables
 from qtrader.cli.bootstrap import run_backtest as _run
-from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error, load_config
+from qtrader.cli.config import (
+    BacktestConfig,
+    ConfigError,
+    describe_validation_error,
+    load_config,
+    refuse_bool_misreads,
+)
 from qtrader.data import Anomaly
 from qtrader.models import BacktestResult
 
@@ -103,6 +109,7 @@ def run_backtest(
                 model = BacktestConfig.model_validate(dict(config))
             except ValidationError as exc:
                 raise ConfigError(f"invalid config\n{describe_validation_error(exc)}") from exc
+            refuse_bool_misreads(config, model)
         folder = Path.cwd() if base_dir is None else Path(base_dir)
     outcome = _run(model, folder, None if output is None else Path(output))
     return BacktestRun(model, outcome.result, outcome.metrics, outcome.anomalies)

@@ -40,6 +40,7 @@ from qtrader.cli.config import (
     ConfigError,
     describe_validation_error,
     load_config,
+    refuse_bool_misreads,
 )
 from qtrader.cli.envvars import KeyPath, restore_as_written
 from qtrader.cli.strategies import load_strategy
@@ -80,13 +81,21 @@ RECORDS_PER_BATCH = 2048
 
 
 def _validated(
-    section: str, build: Callable[[], T], as_written: Mapping[KeyPath, str] | None = None
+    section: str,
+    build: Callable[[], T],
+    as_written: Mapping[KeyPath, str] | None = None,
+    given: Mapping[str, Any] | None = None,
 ) -> T:
+    """What ``build`` validates of the ``section`` block; with ``given`` (the block as
+    written), a boolean it took for a number is refused too."""
     try:
-        return build()
+        built = build()
     except ValidationError as exc:
         problems = describe_validation_error(exc, section, as_written)
         raise ConfigError(f"invalid config\n{problems}") from exc
+    if given is not None:
+        refuse_bool_misreads(given, built, (section,))
+    return built
 
 
 def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
@@ -109,7 +118,12 @@ def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
 def build_portfolio(config: BacktestConfig) -> PortfolioService:
     options = {"initial_cash": config.initial_cash, **config.portfolio}
     return LotPortfolioService(
-        _validated("portfolio", lambda: PortfolioConfig.model_validate(options), config.as_written)
+        _validated(
+            "portfolio",
+            lambda: PortfolioConfig.model_validate(options),
+            config.as_written,
+            options,
+        )
     )
 
 
@@ -134,7 +148,7 @@ def execution_config(config: BacktestConfig) -> ExecutionConfig:
             ours: data[theirs] for theirs, ours in _DATA_SESSION_KEYS.items() if theirs in data
         }
     return _validated(
-        "execution", lambda: ExecutionConfig.model_validate(options), config.as_written
+        "execution", lambda: ExecutionConfig.model_validate(options), config.as_written, options
     )
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from qtrader.cli.envvars import EnvVarError, KeyPath, restore_as_written, substitute_env
+from qtrader.cli.envvars import EnvVarError, KeyPath, dotted, restore_as_written, substitute_env
 from qtrader.models import FrozenModel, QTraderError
 
 if TYPE_CHECKING:
@@ -137,6 +137,46 @@ def _given(err: ErrorDetails, path: KeyPath, as_written: Mapping[KeyPath, str]) 
     return f" (got {given!r})"
 
 
+# What a boolean given for a number is told.
+BOOL_AS_NUMBER = (
+    "expected a number, got a boolean (YAML reads true, false, yes, no, on and off as booleans)"
+)
+
+
+def bool_misreads(given: object, validated: object, path: KeyPath = ()) -> list[KeyPath]:
+    """The key paths where ``given`` (a document as loaded from YAML) holds ``true`` or
+    ``false`` and ``validated`` (what a model made of it) holds a number: pydantic's lax
+    mode reads ``true`` as 1, so ``warmup_bars: true`` or ``fast: yes`` (YAML reads
+    yes/no/on/off as booleans) would run as 1 without a word."""
+    if isinstance(given, bool):
+        number = isinstance(validated, int | float | Decimal) and not isinstance(validated, bool)
+        return [path] if number else []
+    found: list[KeyPath] = []
+    if isinstance(given, Mapping):
+        for key, value in given.items():
+            if isinstance(validated, BaseModel) and key in type(validated).model_fields:
+                found += bool_misreads(value, getattr(validated, key), (*path, key))
+            elif isinstance(validated, Mapping) and key in validated:
+                found += bool_misreads(value, validated[key], (*path, key))
+    elif (
+        isinstance(given, list)
+        and isinstance(validated, list | tuple)
+        and len(given) == len(validated)
+    ):
+        for index, (value, made) in enumerate(zip(given, validated, strict=True)):
+            found += bool_misreads(value, made, (*path, index))
+    return found
+
+
+def refuse_bool_misreads(given: object, validated: object, prefix: KeyPath = ()) -> None:
+    """A ``ConfigError`` naming each key where a boolean was read as a number."""
+    misread = bool_misreads(given, validated, prefix)
+    if misread:
+        raise ConfigError(
+            "invalid config\n" + "\n".join(f"{dotted(path)}: {BOOL_AS_NUMBER}" for path in misread)
+        )
+
+
 class _StringDatesLoader(yaml.SafeLoader):
     """Leaves dates as text, so pydantic parses them and a bad one is reported by key."""
 
@@ -175,6 +215,10 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Backtes
     except ValidationError as exc:
         problems = describe_validation_error(exc, as_written=substituted.as_written)
         raise ConfigError(f"{path}: invalid config\n{problems}") from exc
+    try:
+        refuse_bool_misreads(substituted.document, config)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     config._as_written = substituted.as_written
     return config
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from qtrader.cli.config import BOOL_AS_NUMBER, bool_misreads
+from qtrader.cli.envvars import dotted
 from qtrader.cli.strategies.bollinger_mean_reversion import BollingerMeanReversion
 from qtrader.cli.strategies.buy_and_hold import BuyAndHold
 from qtrader.cli.strategies.monthly_rebalance import MonthlyRebalance
@@ -81,6 +83,13 @@ def _resolve(reference: str, base_dir: Path) -> type[Any]:
     return cls
 
 
+def _refuse_bool_misreads(reference: str, params: Mapping[str, Any], validated: object) -> None:
+    misread = bool_misreads(dict(params), validated, ("strategy", "params"))
+    if misread:
+        problems = "; ".join(f"{dotted(path)}: {BOOL_AS_NUMBER}" for path in misread)
+        raise StrategyLoadError(f"strategy {reference!r}: {problems}")
+
+
 def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> Strategy:
     """Instantiate a strategy. A class with a ``Params`` pydantic model gets its params
     validated by it; any other class is called with the params as keyword arguments."""
@@ -97,7 +106,9 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
     try:
         if modelled:
             assert params_model is not None
-            strategy = cls(params_model.model_validate(dict(params)))
+            validated = params_model.model_validate(dict(params))
+            _refuse_bool_misreads(reference, params, validated)
+            strategy = cls(validated)
         else:
             strategy = cls(**params)
     except ValidationError as exc:
@@ -106,6 +117,8 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
             for err in exc.errors()
         )
         raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
+    except StrategyLoadError:
+        raise
     except Exception as exc:  # the strategy's own code failed: say where
         where = where_in(cls, exc)
         raise StrategyLoadError(

@@ -13,7 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from qtrader.cli.config import BacktestConfig, ConfigError, describe_validation_error
+from qtrader.cli.config import (
+    BacktestConfig,
+    ConfigError,
+    describe_validation_error,
+    refuse_bool_misreads,
+)
 from qtrader.cli.sweep.grid import SweepError
 
 
@@ -113,9 +118,13 @@ def _data_for(config: BacktestConfig, base_dir: Path) -> Any:
 
 def validate(document: dict[str, Any], label: str) -> BacktestConfig:
     try:
-        return BacktestConfig.model_validate(document)
+        config = BacktestConfig.model_validate(document)
+        refuse_bool_misreads(document, config)
     except ValidationError as exc:
         raise ConfigError(f"{label}: invalid config\n{describe_validation_error(exc)}") from exc
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from exc
+    return config
 
 
 def execute(task: RunTask) -> RunRecord:
