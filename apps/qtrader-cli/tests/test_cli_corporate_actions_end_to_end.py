@@ -148,3 +148,34 @@ def test_a_trip_across_a_split_is_one_trip_matching_the_portfolio(tmp_path: Path
     assert row["pnl"] == "1800"
     equity = (tmp_path / "out" / "equity.csv").read_text().splitlines()
     assert equity[-1].split(",")[1:] == ["101882", "101882"]
+
+
+BUY_ON_THE_EX_DATE = """\
+from qtrader.models import BaseStrategy
+
+
+class BuyTwice(BaseStrategy):
+    def on_bar(self, ctx):
+        day = ctx.timestamp.date().isoformat()
+        if day == "2020-08-26":
+            ctx.buy("AAA", 100)  # filled 08-27 at 502
+        elif day == "2020-08-28":
+            ctx.buy("AAA", 10)  # filled 08-31 (the ex-date): 40 post-split shares at 127
+"""
+
+
+def test_the_ledger_never_goes_back_in_time_on_an_ex_date(tmp_path: Path) -> None:
+    # The split of 08-31 is booked before that day's 09:30 fill (the fill is of post-split
+    # shares), so it is stamped at the bar's opening, not at its 16:00 close: stamped at the
+    # close it came before a fill stamped 6.5 hours earlier.
+    (tmp_path / "buy.py").write_text(BUY_ON_THE_EX_DATE)
+    config = write_case(tmp_path, strategy="{name: 'buy.py:BuyTwice'}", actions=ACTIONS)
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "out" / "ledger.csv").read_text().splitlines()))
+    assert [(row["type"], row["timestamp"], row["position_after"]) for row in rows] == [
+        ("fill", "2020-08-27T09:30:00-04:00", "100"),
+        ("split", "2020-08-31T09:30:00-04:00", "400"),
+        ("fill", "2020-08-31T09:30:00-04:00", "440"),
+        ("dividend", "2020-09-01T09:30:00-04:00", "440"),
+    ]

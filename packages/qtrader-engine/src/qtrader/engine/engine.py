@@ -309,6 +309,9 @@ class BacktestEngine:
 
     def _step(self, bars: BarSlice, applicable: tuple[type[Split | CashDividend], ...]) -> None:
         self.clock.advance(bars.timestamp)
+        # Actions are booked before the fills of T, which are stamped from T's opening on:
+        # stamped at the opening too, the ledger's times never go backwards.
+        opened_at = bars.opened_at
         for action in bars.actions:  # (1)
             if not isinstance(action, applicable):
                 raise EngineError(
@@ -316,8 +319,8 @@ class BacktestEngine:
                     f"sent a corporate action ({action.kind} of {action.symbol} on "
                     f"{action.ex_date}); applying it would count it twice"
                 )
-            self._portfolio.apply_action(action, bars.timestamp)
-            self._recorder.updates(self._execution.apply_action(action, bars.timestamp))
+            self._portfolio.apply_action(action, opened_at)
+            self._recorder.updates(self._execution.apply_action(action, opened_at))
             if isinstance(action, Split):
                 # Strategies see history split-adjusted as of T: only now, at the ex-date,
                 # are the earlier bars rescaled; nothing before T knew of this split.
