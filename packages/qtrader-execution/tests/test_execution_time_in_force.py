@@ -78,9 +78,8 @@ def request(
     tif: TimeInForce = TimeInForce.GTC, quantity: str = "10", **fields: Any
 ) -> OrderRequest:
     fields.setdefault("side", Side.BUY)
-    return OrderRequest(
-        strategy_id="s1", symbol="AAA", quantity=D(quantity), time_in_force=tif, **fields
-    )
+    fields.setdefault("symbol", "AAA")
+    return OrderRequest(strategy_id="s1", quantity=D(quantity), time_in_force=tif, **fields)
 
 
 def far_limit(tif: TimeInForce = TimeInForce.DAY, **fields: Any) -> OrderRequest:
@@ -473,3 +472,27 @@ def test_each_symbols_own_bar_decides_its_session_and_its_fill_time() -> None:
     assert (fill.order_id, fill.price, fill.timestamp) == (market.id, D(100), at(D1, time(16, 0)))
     (close,) = svc.process(two_lengths(D2, time(16, 0), (102.0, 103.0, 101.0, 102.5))).fills
     assert (close.order_id, close.price) == (moc.id, D("102.5"))
+
+
+def test_a_bar_that_opened_before_the_decision_never_fills_it() -> None:
+    # Decided at 10:30 on AAA's 30-minute bar (10:00-10:30): GGG's hourly bar stamped 11:00
+    # (10:00-11:00) opened half an hour before the order existed, so its open (50) is a price
+    # from before the decision. It used to fill there, stamped 10:00. GGG's next bar (11:00-
+    # 12:00) opened after the decision: the order fills at its open, stamped 11:00.
+    svc = SimulatedExecutionService()
+    svc.process(intraday(D1, time(10, 30)))
+    order = svc.submit(request(symbol="GGG"), at=at(D1, time(10, 30)))
+    stamp = at(D1, time(11, 0))
+    ggg_only = BarSlice(
+        timestamp=stamp,
+        opened_at=stamp - timedelta(hours=1),
+        symbols=("GGG",),
+        open=np.array([50.0]),
+        high=np.array([51.0]),
+        low=np.array([49.0]),
+        close=np.array([50.5]),
+        volume=np.array([1000.0]),
+    )
+    assert svc.process(ggg_only).fills == ()
+    (fill,) = svc.process(two_lengths(D1, time(12, 0), (100.0, 101.0, 99.0, 100.5))).fills
+    assert (fill.order_id, fill.price, fill.timestamp) == (order.id, D(50), at(D1, time(11, 0)))

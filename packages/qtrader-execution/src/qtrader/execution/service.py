@@ -296,12 +296,20 @@ class SimulatedExecutionService:
         participation = self._participation
         prices: dict[str, BarPrices] = {}
         handled = step.handled
+        # When every bar opened at once (the usual case), one time to compare with.
+        opened_at = bars.opened_at if bars.bars_opened_at is None else None
         # Only orders whose symbol has a bar now; the others wait for their next one.
         for working in self._book.of_symbols(bars, bars.symbols):
             order = working.order
-            if order.created_at >= timestamp:
+            created_at = order.created_at
+            if created_at >= timestamp:
                 continue  # decided on these bars (or later): not active yet
             symbol = order.symbol
+            if created_at > (opened_at or bars.opened_at_of(symbol)):
+                # The symbol's bar began before the decision (an hourly bar that opened at
+                # 10:00, after a decision at 10:30 on a 30-minute bar): its open and range
+                # are partly before the order existed. It waits for the symbol's next bar.
+                continue
             bar = prices.get(symbol)
             if bar is None:
                 i = column_index(symbol)
