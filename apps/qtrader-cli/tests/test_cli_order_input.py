@@ -4,6 +4,7 @@ each bar's low is 0.5 below, its high 0.5 above; cash 10,000)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -38,6 +39,14 @@ class Newbie(BaseStrategy):
             ctx.buy("AAA", 100, limit_price=Decimal(1))  # far below the market: rests
         elif self.bars == 2:
             ctx.order_target_quantity("AAA", 0)
+
+    def grow_by_replace(self, ctx):
+        if self.bars == 1:
+            ctx.buy("AAA", 1, limit_price=Decimal(1))  # far below the market: rests
+        elif self.bars == 2:
+            (order,) = ctx.open_orders()
+            ctx.replace(order.id, quantity=5000, limit_price=20)  # 100,000 of 10,000 cash
+            ctx.replace(order.id, quantity=7.5)  # 7 whole shares
 
     def bad_orders(self, ctx):
         if self.bars == 1:
@@ -130,3 +139,26 @@ def test_without_output_the_summary_does_not_point_to_files(tiny: Path) -> None:
     run(tiny, "bad_orders")
     output = runner.invoke(app, ["backtest", str(tiny / "newbie.yaml")]).output
     assert "  ... and 2 more\n" in output
+
+
+def test_a_replace_passes_risk_and_whole_lots_like_a_new_order(tiny: Path) -> None:
+    _, out = run(tiny, "grow_by_replace")
+    # Before: the buy of 1 became 5,000 at a limit of 20 (100,000 against 10,000 of cash)
+    # with no risk decision, and a replace to 7.5 shares left a fractional order.
+    decisions = csv.DictReader((out / "risk_decisions.csv").read_text().splitlines())
+    assert [(d["intent"], d["approved"], d["reason"]) for d in decisions] == [
+        ("buy 1 limit", "true", ""),
+        (
+            "buy 5000 limit",
+            "false",
+            "replace of O-000001: allow_margin is false: buy 5000 AAA at 20 costs 100000, "
+            "above the budget 10000 (cash 10000 - committed 0 - buffer 0)",
+        ),
+        ("buy 7 limit", "true", "replace of O-000001"),
+    ]
+    updates = (out / "order_updates.csv").read_text().splitlines()
+    assert [line.split(",")[1:] for line in updates[1:]] == [
+        ["O-000001", "accepted", "accepted"],
+        ["O-000001", "replaced", "replaced: quantity 1 -> 7"],
+    ]
+    assert "replace of O-000001 not sent: risk rejected it" in (out / "log.txt").read_text()

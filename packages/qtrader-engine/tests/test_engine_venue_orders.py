@@ -3,17 +3,22 @@ what it records from it besides fills (orders the venue placed: a bracket's exit
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 
 from qtrader.engine import BacktestEngine, EngineConfig
 from qtrader.models import (
     BarSlice,
     ExecutionReport,
+    Intent,
     Order,
+    OrderRequest,
     OrderStatus,
     OrderType,
     OrderUpdate,
+    PortfolioView,
+    RiskDecision,
     Side,
     StrategyContext,
 )
@@ -57,19 +62,71 @@ class ExitPlacingVenue(FakeExecutionService):
         return ExecutionReport(fills=report.fills, updates=report.updates, orders=tuple(exits))
 
 
+class CappedRisk(FakeRiskService):
+    """Approves orders of at most ``cap`` shares; rejects larger ones."""
+
+    def __init__(self, cap: Decimal) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def decide(
+        self,
+        intents: Sequence[Intent],
+        portfolio: PortfolioView,
+        prices: Mapping[str, Decimal],
+        at: datetime,
+        open_orders: Sequence[Order] = (),
+    ) -> list[RiskDecision]:
+        decisions = super().decide(intents, portfolio, prices, at, open_orders)
+        return [
+            RiskDecision(
+                timestamp=at, intent=d.intent, order=None, approved=False, reason="over the cap"
+            )
+            if d.order is not None and d.order.quantity > self.cap
+            else d
+            for d in decisions
+        ]
+
+
 def run(
-    script: ScriptedStrategy, execution: FakeExecutionService
+    script: ScriptedStrategy,
+    execution: FakeExecutionService,
+    risk: FakeRiskService | None = None,
 ) -> tuple[list[Order], list[OrderUpdate]]:
     engine = BacktestEngine(
         EngineConfig(start=DAYS[0], end=DAYS[-1], symbols=("AAA",)),
         data=FakeDataService(daily_slices(DAYS, {"AAA": AAA})),
         portfolio=FakePortfolioService(Decimal(1000)),
         execution=execution,
-        risk=FakeRiskService(),
+        risk=FakeRiskService() if risk is None else risk,
         strategies={"s1": script},
     )
     result = engine.run()
     return list(result.orders), list(result.order_updates)
+
+
+def test_a_replace_passes_risk_as_the_order_it_would_make() -> None:
+    # A resting buy of 1 replaced to 5 at a higher limit: risk sees a buy of 5 at 2 (with
+    # the resting order itself left out of the working orders) and, capped at 3, rejects
+    # it. The order stays as it was; a replace to 3 is checked the same way and sent.
+    def rest_then_grow(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[0]):
+            ctx.buy("AAA", 1, limit_price=Decimal(1))  # never reached: rests
+        elif ctx.timestamp == ny_close(DAYS[1]):
+            (order,) = ctx.open_orders()
+            ctx.replace(order.id, quantity=5, limit_price=Decimal(2))
+            ctx.replace(order.id, quantity=3)
+
+    venue, risk = FakeExecutionService(), CappedRisk(Decimal(3))
+    _, updates = run(ScriptedStrategy(rest_then_grow), venue, risk)
+    asked = [(i.quantity, i.limit_price) for i in risk.seen if isinstance(i, OrderRequest)]
+    assert asked == [(1, 1), (5, 2), (3, 1)]
+    assert risk.working_seen[1:] == [(), ()]  # the order replaced is not counted twice
+    assert [(u.order_id, u.status, u.reason) for u in updates] == [
+        ("FAKE-1", OrderStatus.REPLACED, "quantity 3")
+    ]
+    (working,) = venue.open_orders()
+    assert (working.quantity, working.limit_price) == (3, 1)
 
 
 def test_a_replace_reaches_the_venue_and_its_answer_is_recorded() -> None:

@@ -92,6 +92,25 @@ def test_the_cap_is_rounded_down_to_whole_lots() -> None:
     assert fill.quantity == D(234)
 
 
+def test_a_replace_to_a_quantity_off_the_lot_is_refused() -> None:
+    # Lots of 100: a replace of a 200 order to 150 would trade half a lot; it is refused and
+    # the order stays at 200 (a replace to 300 is made).
+    svc = service(instruments=[Instrument(symbol="AAA", lot_size=D(100))])
+    placed = svc.submit(request("200"), at=ny_close(DAYS[0]))
+    change = {"strategy_id": "s1", "order_id": placed.id}
+    refused = svc.replace(ReplaceRequest(**change, quantity=D(150)), at=ny_close(DAYS[0]))
+    assert refused is not None
+    assert (refused.status, refused.reason) == (
+        OrderStatus.ACCEPTED,
+        "replace refused: quantity 150 is not a whole number of lots of 100",
+    )
+    made = svc.replace(ReplaceRequest(**change, quantity=D(300)), at=ny_close(DAYS[0]))
+    assert made is not None
+    assert made.status is OrderStatus.REPLACED
+    (working,) = svc.open_orders()
+    assert working.quantity == D(300)
+
+
 def test_what_is_left_fills_even_if_smaller_than_a_lot() -> None:
     # 0.1 x 1000 = 100 available; the 30.5 left of a split-adjusted order fits: all of it.
     svc = service()

@@ -3,7 +3,7 @@ the sizing price, replace requests, slippage on fills and venue-placed orders in
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -251,6 +251,32 @@ def test_replace_asks_the_venue_for_a_change() -> None:
     ]
     ctx.clear()
     assert ctx.replaces == []
+
+
+def test_a_replaced_quantity_is_rounded_to_whole_lots_like_an_order() -> None:
+    # Lots of 100: 250 -> 200 (toward zero, as buy() rounds); 50 rounds to nothing and is
+    # refused like a bad order (it went to the venue as 50 and traded half a lot).
+    ctx = FakeStrategyContext(("AAPL",), strategy_id="s1", lot_sizes={"AAPL": D(100)})
+    ctx.working = [
+        Order(
+            id="O-1",
+            created_at=datetime(2024, 1, 2, 16, tzinfo=UTC),
+            strategy_id="s1",
+            symbol="AAPL",
+            side=Side.BUY,
+            quantity=D(100),
+            type=OrderType.LIMIT,
+            limit_price=D(10),
+        )
+    ]
+    ctx.replace("O-1", quantity=250)
+    ctx.replace("O-1", quantity=50)
+    ctx.replace("O-1", quantity=-1)
+    assert ctx.replaces == [ReplaceRequest(strategy_id="s1", order_id="O-1", quantity=D(200))]
+    assert [(r.symbol, r.problem) for r in ctx.rejections] == [
+        ("AAPL", "quantity 50 rounds to 0 at the lot size of 100"),
+        ("AAPL", "quantity must be positive, got -1"),
+    ]
 
 
 def test_a_context_that_sends_no_replaces_says_so() -> None:

@@ -20,7 +20,7 @@ import inspect
 import itertools
 import logging
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -39,11 +39,14 @@ from qtrader.models import (
     Fill,
     Intent,
     LedgerDrain,
+    OrderRequest,
+    OrderUpdate,
     PendingUpdates,
     PortfolioService,
     PriceAdjustment,
     QTraderError,
     RecordSink,
+    ReplaceRequest,
     RiskService,
     Split,
     Strategy,
@@ -303,7 +306,7 @@ class BacktestEngine:
                     update = self._execution.cancel(order_id, bars.timestamp)
                     self._recorder.updates(() if update is None else (update,))
             for change in self._contexts[sid].drain_replaces():
-                update = self._execution.replace(change, bars.timestamp)
+                update = self._replace(change, bars.timestamp)
                 self._recorder.updates(() if update is None else (update,))
         return intents
 
@@ -348,12 +351,7 @@ class BacktestEngine:
         if not intents:
             return
         working = self._execution.open_orders()
-        prices: dict[str, Decimal] = {}
-        last_price = self._view.last_price
-        for symbol in {*[i.symbol for i in intents], *[o.symbol for o in working]}:
-            price = last_price(symbol)
-            if price is not None:
-                prices[symbol] = price
+        prices = self._last_prices({*[i.symbol for i in intents], *[o.symbol for o in working]})
         decisions = self._risk.decide(intents, self._view, prices, bars.timestamp, working)
         record_decision, record_order = self._recorder.decision, self._recorder.order
         submit = self._execution.submit
@@ -361,6 +359,52 @@ class BacktestEngine:
             record_decision(decision)
             if decision.order is not None:  # (6)
                 record_order(submit(decision.order, bars.timestamp))
+
+    def _replace(self, change: ReplaceRequest, at: datetime) -> OrderUpdate | None:
+        """Send a replace to the venue if risk approves, as asked, the order it would make.
+
+        A replace can make an order as large or as costly as a new one (a buy of 1 turned
+        into 5,000 at a higher limit), so it passes risk as one: the order as it would
+        stand, checked against the other working orders, its decision recorded with the
+        reason naming the replace. Resized or rejected, the replace is not sent (the order
+        stays as it was) and the strategy's log says why. The quantity checked is the new
+        total: for an order partly filled already, more than it would leave to fill."""
+        working = self._execution.open_orders()
+        current = next((o for o in working if o.id == change.order_id), None)
+        if current is None or current.strategy_id != change.strategy_id or not change.changes():
+            return self._execution.replace(change, at)  # the venue answers as it does
+        fields = {name: getattr(current, name) for name in OrderRequest.model_fields}
+        try:
+            asked = OrderRequest.model_validate({**fields, **change.changes()})
+        except ValueError:  # an impossible change: the venue refuses it with its reason
+            return self._execution.replace(change, at)
+        others = tuple(o for o in working if o.id != current.id)
+        prices = self._last_prices({asked.symbol, *(o.symbol for o in others)})
+        (decision,) = self._risk.decide([asked], self._view, prices, at, others)
+        done = decision.order is not None and decision.order.quantity == asked.quantity
+        why = f"replace of {current.id}" + (f": {decision.reason}" if decision.reason else "")
+        self._recorder.decision(decision.model_copy(update={"reason": why}))
+        if done:
+            return self._execution.replace(change, at)
+        logger.getChild(change.strategy_id).warning(
+            "%s [%s] replace of %s not sent: risk %s it (%s)",
+            at.isoformat(),
+            change.strategy_id,
+            current.id,
+            "rejected" if decision.order is None else "resized",
+            decision.reason,
+        )
+        return None
+
+    def _last_prices(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """The latest close of each of ``symbols`` that has one."""
+        last_price = self._view.last_price
+        prices: dict[str, Decimal] = {}
+        for symbol in symbols:
+            price = last_price(symbol)
+            if price is not None:
+                prices[symbol] = price
+        return prices
 
     def _record_rejections(self, sid: str, at: datetime) -> None:
         """Record what the context of ``sid`` refused (usually nothing)."""

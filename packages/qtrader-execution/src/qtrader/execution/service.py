@@ -241,6 +241,14 @@ class SimulatedExecutionService:
         new = replaced(order, changes)
         if isinstance(new, str):
             return _update(order.id, current, at, f"replace refused: {new}")
+        if "quantity" in changes and new.quantity % working.lot:
+            return _update(
+                order.id,
+                current,
+                at,
+                f"replace refused: quantity {new.quantity} is not a whole number of lots of "
+                f"{working.lot}",
+            )
         if new.quantity <= working.filled_quantity:
             return _update(
                 order.id,

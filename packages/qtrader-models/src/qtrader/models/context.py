@@ -414,17 +414,22 @@ class OrderHelpers(ABC):
         """Ask the venue to modify one of this strategy's working orders (it keeps its id
         and place) from the next bar on. The venue answers with an order update:
         ``REPLACED`` and what changed, or the order's status and why it could not. A value
-        that is not a number (or not positive) is refused with a reason, like a bad order."""
+        that is not a number (or not positive) is refused with a reason, like a bad order.
+        ``quantity`` is the order's new total (what has filled included), rounded toward
+        zero to the lot size like an order's; one that rounds to nothing is refused."""
+        working = {o.id: o.symbol for o in self.open_orders()}
         try:
+            new_quantity = _decimal_or_none(quantity)
+            if new_quantity is not None and order_id in working:
+                new_quantity = order_quantity(new_quantity, self._lot(working[order_id]))
             request = ReplaceRequest(
                 strategy_id=self.strategy_id,
                 order_id=order_id,
-                quantity=_decimal_or_none(quantity),
+                quantity=new_quantity,
                 limit_price=_decimal_or_none(limit_price),
                 stop_price=_decimal_or_none(stop_price),
             )
         except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
-            working = {o.id: o.symbol for o in self.open_orders()}
             self._refuse(
                 error,
                 f"replace of {order_id} in",
