@@ -184,7 +184,8 @@ def test_a_strategy_whose_replaces_read_tomorrow_is_caught(tmp_path: Path) -> No
     first = report.findings[0]
     assert first.with_future is not None
     assert first.with_future.timestamp.startswith(first.cut.isoformat())
-    assert first.with_future.intent.startswith("replace O-000001: replaced: limit_price")
+    # (risk's decision of the replace comes first: it checks the order the replace makes)
+    assert first.with_future.intent.startswith("replace of O-000001: strategy_id=cheat.py")
     assert first.without_future is None or first.without_future.timestamp > first.cut.isoformat()
 
 

@@ -287,3 +287,28 @@ def test_a_percent_trailing_buy_follows_the_lows() -> None:
     # D3: opens 96 below the best 95? No (96 > 95): stop stays 96.90; high 97 >= 96.90.
     (fill,) = svc.process(bar_slice(day, (96.0, 97.0, 95.5, 96.5))).fills
     assert fill.price == D("96.90")
+
+
+def test_the_fills_of_a_bar_come_in_time_order_not_submission_order() -> None:
+    # A sell limit at 101.5 submitted before a market buy: the buy fills at the open
+    # (101.13, 09:30), the sell later in the bar when the high (103) reaches its limit
+    # (stamped at the close). They used to come sell first, so the ledger went back from
+    # 16:00 to 09:30 and the round trips saw a short that never existed.
+    svc = SimulatedExecutionService()
+    day1, day2 = date(2024, 6, 3), date(2024, 6, 4)
+    sell = svc.submit(
+        OrderRequest(
+            strategy_id="s1", symbol="AAA", side="sell", quantity=D(100), type="limit",
+            limit_price=D("101.5"),
+        ),
+        at=ny_close(day1),
+    )  # fmt: skip
+    buy = svc.submit(
+        OrderRequest(strategy_id="s1", symbol="AAA", side="buy", quantity=D(100)),
+        at=ny_close(day1),
+    )
+    fills = svc.process(bar_slice(day2, (101.13, 103.0, 101.0, 102.0))).fills
+    assert [(f.order_id, f.price, f.timestamp) for f in fills] == [
+        (buy.id, D("101.13"), ny_open(day2)),
+        (sell.id, D("101.5"), ny_close(day2)),
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal
+from operator import attrgetter
 
 from qtrader.execution._book import OrderBook, Role, WorkingOrder
 from qtrader.execution._orders import (
@@ -40,6 +41,7 @@ from qtrader.models import (
 )
 
 _REQUEST_FIELDS = tuple(OrderRequest.model_fields)
+_time_of = attrgetter("timestamp")
 _NOTHING = ExecutionReport()
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -341,9 +343,16 @@ class SimulatedExecutionService:
                 self._visit(working, bar, step)
         if not step.fills and not step.updates and not step.orders:
             return _NOTHING
+        fills = step.fills
+        if len(fills) > 1:
+            # In time order: a market buy filled at the open (stamped then) comes before a
+            # limit sell submitted earlier that filled later in the bar (stamped at its
+            # close), so the portfolio, the ledger and the round trips see them as they
+            # happened. The sort is stable: fills at one time keep submission order.
+            fills.sort(key=_time_of)
         return ExecutionReport.trusted(
             {
-                "fills": tuple(step.fills),
+                "fills": tuple(fills),
                 "updates": tuple(step.updates),
                 "orders": tuple(step.orders),
             }
