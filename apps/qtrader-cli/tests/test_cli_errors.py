@@ -44,6 +44,12 @@ def edit(tiny: Path, old: str, new: str) -> Path:
         ("execution:", "portfolio: {lot_matching: random}\nexecution:", "portfolio.lot_matching"),
         ("execution:", "risk: {cash_bufer: 0.1}\nexecution:", "risk.cash_bufer"),
         ("execution:", "risk: {preset: reckless}\nexecution:", "risk.preset"),
+        # It would silently replace the top-level initial_cash (even by 0).
+        (
+            "execution:",
+            "portfolio: {initial_cash: 0}\nexecution:",
+            "portfolio: Value error, initial_cash is set by the top-level",
+        ),
         # Pydantic's lax mode reads true as 1: a boolean given for a number is refused.
         ("{fast: 2,", "{fast: true,", "strategy.params.fast: expected a number, got a boolean"),
         ("initial_cash: 10000", "initial_cash: 10000\nwarmup_bars: yes", "warmup_bars: expected"),

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from qtrader.cli.envvars import EnvVarError, KeyPath, dotted, restore_as_written, substitute_env
 from qtrader.models import FrozenModel, QTraderError
@@ -79,12 +87,20 @@ class BacktestConfig(FrozenModel):
         written in the file: the saved copy of the config shows these, never the values."""
         return dict(self._as_written)
 
+    @field_validator("portfolio")
+    @classmethod
+    def _no_second_initial_cash(cls, portfolio: dict[str, Any]) -> dict[str, Any]:
+        if "initial_cash" in portfolio:  # it would silently win over the top-level key
+            raise ValueError("initial_cash is set by the top-level 'initial_cash' key only")
+        return portfolio
+
     @model_validator(mode="after")
     def _check(self) -> BacktestConfig:
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         if (self.strategy is None) == (self.strategies is None):
             raise ValueError("give exactly one of 'strategy' or 'strategies'")
+
         if self.strategies is not None:
             ids = [s.id or s.name for s in self.strategies]
             if len(set(ids)) != len(ids):
