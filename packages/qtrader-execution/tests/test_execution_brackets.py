@@ -372,3 +372,33 @@ def test_the_exits_life_cycle_and_a_bar_without_volume_for_them() -> None:
     # D3 reaches the target but trades no shares: 0.5 x 0 = 0 offered, nothing fills.
     assert svc.process(bar(D3, 101, 111, 100, 108, volume=0)).fills == ()
     assert len(svc.open_orders()) == 2
+
+
+def test_exits_grown_by_a_later_entry_fill_trade_the_new_part_from_the_next_bar() -> None:
+    # Cap 10% of volume. Buy limit 10 for 150, stop-loss 8, take-profit 11.
+    # D2 (10.5 / 10.6 / 9.9, volume 1000): the entry fills 100 at 10; exits for 100.
+    # D3 (10.5 / 11.5 / 9.5, volume 5000): the entry fills its last 50 at 10 and the
+    # take-profit trades at 11, but only the 100 it had: the bar cannot tell whether its
+    # high came after the low that bought the 50 (it used to sell 150). The stop-loss is
+    # cancelled (OCO) and a new pair covers the 50.
+    svc = SimulatedExecutionService(load_execution_config({"fill": {"participation": "0.1"}}))
+    entry = svc.submit(
+        bracket(quantity="150", type="limit", limit_price=D(10), stop_loss_price=D(8),
+                take_profit_price=D(11)),
+        at=ny_close(D1),
+    )  # fmt: skip
+    first = svc.process(bar(D2, 10.5, 10.6, 9.9, 10.2, volume=1000))
+    assert [(f.order_id, f.quantity, f.price) for f in first.fills] == [(entry.id, D(100), D(10))]
+    stop_loss, take_profit = first.orders
+    report = svc.process(bar(D3, 10.5, 11.5, 9.5, 11.2, volume=5000))
+    assert [(f.order_id, f.side, f.quantity, f.price) for f in report.fills] == [
+        (entry.id, Side.BUY, D(50), D(10)),
+        (take_profit.id, Side.SELL, D(100), D(11)),
+    ]
+    new_stop, new_take = report.orders
+    assert [(o.parent_id, o.type, o.quantity) for o in (new_stop, new_take)] == [
+        (entry.id, OrderType.STOP, D(50)),
+        (entry.id, OrderType.LIMIT, D(50)),
+    ]
+    assert {o.id for o in svc.open_orders()} == {new_stop.id, new_take.id}
+    assert stop_loss.id not in {o.id for o in svc.open_orders()}

@@ -243,3 +243,40 @@ def test_open_orders_show_what_is_left_to_fill_after_each_part() -> None:
     assert [quantities for quantities, _ in left] == [[D(150)], [D(50)], []]
     assert [tuple(o.quantity for o in mine) for _, mine in left] == [(D(150),), (D(50),), ()]
     assert left[0][1][0].id == placed.id
+
+
+def test_what_a_triggered_stop_left_to_fill_goes_at_market_on_later_bars() -> None:
+    # Sell stop at 9 for 300 under a cap of 10% of 1000 = 100 a bar. Day 2 (low 8.5)
+    # triggers it: 100 at 9. It is a market order from then on: 100 at day 3's open (10)
+    # and 100 at day 4's, although neither bar comes back down to the stop (it used to
+    # wait, re-armed, for the price to fall to 9 again).
+    svc = service()
+    svc.submit(request("300", Side.SELL, type="stop", stop_price=D(9)), at=ny_close(DAYS[0]))
+    fills = svc.process(bar(DAYS[1], 10, 10.5, 8.5, 9.5, 1000)).fills
+    for day in DAYS[2:4]:
+        fills += svc.process(bar(day, 10, 11, 9.5, 10.5, 1000)).fills
+    assert [(f.quantity, f.price, f.timestamp) for f in fills] == [
+        (D(100), D(9), ny_close(DAYS[1])),
+        (D(100), D(10), ny_open(DAYS[2])),
+        (D(100), D(10), ny_open(DAYS[3])),
+    ]
+    assert svc.open_orders() == ()
+
+
+def test_the_stop_of_a_triggered_stop_limit_cannot_be_replaced() -> None:
+    # Buy stop 10 limit 9.8: day 2 (9.9 / 10.1 / 9.7) triggers it without a fill (the low
+    # may have come before the trigger). It now rests as a limit at 9.8: moving its stop to
+    # 20 would change nothing, and was reported as REPLACED.
+    svc = service(fill={})
+    placed = svc.submit(
+        request("100", type="stop_limit", stop_price=D(10), limit_price=D("9.8")),
+        at=ny_close(DAYS[0]),
+    )
+    assert svc.process(bar(DAYS[1], 9.9, 10.1, 9.7, 10.0, 1000)).fills == ()
+    change = ReplaceRequest(strategy_id="s1", order_id=placed.id, stop_price=D(20))
+    update = svc.replace(change, at=ny_close(DAYS[1]))
+    assert update is not None
+    assert (update.status, update.reason) == (
+        OrderStatus.ACCEPTED,
+        "replace refused: its stop has triggered (it now works as a limit order)",
+    )

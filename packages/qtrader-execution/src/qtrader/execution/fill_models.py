@@ -96,8 +96,9 @@ class Match:
     ``price`` is ``None`` when the order does not trade in this bar.
     ``at_open`` says the order was marketable at the open (it trades at the
     open price, stamped with the bar's ``opened_at``). ``triggered`` is the
-    stop condition of a stop-limit order, met in this bar or before; the
-    service remembers it, so a triggered stop-limit rests as a limit order.
+    stop condition of a stop or stop-limit order, met in this bar or before;
+    the service remembers it, so what a triggered stop left to fill goes at
+    market and a triggered stop-limit rests as a limit order.
     """
 
     price: Decimal | None
@@ -141,6 +142,9 @@ class NextOpenFillModel:
 
       Once triggered it is a plain limit order in later bars.
 
+    - A stop that triggered is a market order: what it left to fill (under a
+      participation cap) fills at the open of later bars.
+
     - Market-on-open: the open. Market-on-close: the close. The service offers
       them only the bar that opens (closes) their session, never the decision bar.
     - Trailing stop: the service hands it over as a stop at its current level.
@@ -158,6 +162,8 @@ class NextOpenFillModel:
         if kind is OrderType.LIMIT:
             return _limit(order.side, _price(order.limit_price), bar)
         if kind is OrderType.STOP:
+            if triggered:  # a stop that triggered is a market order (what it left to fill)
+                return Match(price=bar.open, at_open=True, triggered=True)
             return _stop(order.side, _price(order.stop_price), bar)
         if kind is OrderType.MARKET_ON_CLOSE:
             return Match(price=bar.close)
@@ -195,14 +201,14 @@ def _limit(side: Side, limit: Decimal, bar: BarPrices, *, triggered: bool = Fals
 def _stop(side: Side, stop: Decimal, bar: BarPrices) -> Match:
     if side is Side.BUY:
         if bar.open >= stop:
-            return Match(price=bar.open, at_open=True)
+            return Match(price=bar.open, at_open=True, triggered=True)
         if bar.high >= stop:
-            return Match(price=stop)
+            return Match(price=stop, triggered=True)
     else:
         if bar.open <= stop:
-            return Match(price=bar.open, at_open=True)
+            return Match(price=bar.open, at_open=True, triggered=True)
         if bar.low <= stop:
-            return Match(price=stop)
+            return Match(price=stop, triggered=True)
     return NO_MATCH
 
 

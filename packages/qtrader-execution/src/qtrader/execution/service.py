@@ -58,6 +58,7 @@ class _Step:
         "available",
         "bars",
         "fills",
+        "growing",
         "handled",
         "opened_at",
         "orders",
@@ -74,6 +75,8 @@ class _Step:
         self.orders: list[Order] = []
         self.handled: set[str] = set()
         self.available: dict[str, Decimal] = {}
+        # Bracket entries that filled more while their exits work, and how much more.
+        self.growing: list[tuple[WorkingOrder, Decimal]] = []
 
     def opened_at_of(self, symbol: str) -> datetime:
         """When ``symbol``'s bar opened (bars of one timestamp may differ in length)."""
@@ -238,6 +241,11 @@ class SimulatedExecutionService:
             why = "nothing to change (give quantity, limit_price or stop_price)"
         elif order.type is TRAILING and "stop_price" in changes:
             why = "a trailing stop's stop follows the market; replace it by a new order"
+        elif working.triggered and "stop_price" in changes:
+            why = (
+                "its stop has triggered (it now works as a "
+                f"{'limit' if order.limit_price is not None else 'market'} order)"
+            )
         if why:
             return _update(order.id, current, at, f"replace refused: {why}")
         new = replaced(order, changes)
@@ -341,6 +349,8 @@ class SimulatedExecutionService:
                         self._fill(working, match, bar, quantity, step)
             elif not handled or order.id not in handled:
                 self._visit(working, bar, step)
+        if step.growing:
+            self._grow_exits(step)
         if not step.fills and not step.updates and not step.orders:
             return _NOTHING
         fills = step.fills
@@ -481,6 +491,7 @@ class SimulatedExecutionService:
         match = self._fill_model.match
         one = match(first.order, first.triggered, bar)
         other = match(second.order, second.triggered, bar)
+        first.triggered, second.triggered = one.triggered, other.triggered
         if one.price is None and other.price is None:
             return
         if one.price is not None and other.price is not None:
@@ -618,8 +629,10 @@ class SimulatedExecutionService:
         book = self._book
         live = [w for w in entry.exits if w.order.id in book]
         if live:
-            for working in live:
-                book.replace(working, resized(working.order, working.order.quantity + quantity))
+            # They grow when the bar is done (``_grow_exits``): grown now, an exit matched
+            # later in this bar could sell what was bought in it, an order of events the bar
+            # cannot tell (like any exit, the new part is active from the next bar).
+            step.growing.append((entry, quantity))
             return
         order = entry.order
         exits = []
@@ -645,6 +658,18 @@ class SimulatedExecutionService:
             stop_loss.classify()
             take_profit.classify()
         entry.exits = tuple(exits)
+
+    def _grow_exits(self, step: _Step) -> None:
+        """Exits for what bracket entries filled in this bar while their exits worked: the
+        exits still working grow, or (done in this bar) a new pair covers it."""
+        book = self._book
+        for entry, quantity in step.growing:
+            live = [w for w in entry.exits if w.order.id in book]
+            if not live:
+                self._place_exits(entry, quantity, step)
+                continue
+            for working in live:
+                book.replace(working, resized(working.order, working.order.quantity + quantity))
 
     def _reduce_sibling(
         self, working: WorkingOrder, sibling: WorkingOrder, quantity: Decimal, step: _Step
