@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,28 @@ def test_a_runs_metrics_equal_those_of_a_plain_backtest(tiny: Path, tmp_path: Pa
     folder = tmp_path / "s" / row["results"]
     assert json.loads((folder / "metrics.json").read_text()) == plain
     assert result.best is not None
+
+
+def test_every_run_reports_the_anomalies_of_its_benchmark_whatever_ran_before(
+    tiny: Path, tmp_path: Path, tiny_closes: tuple[list[date], list[int]]
+) -> None:
+    # SPY, the benchmark, halves overnight on its 7th day: a suspected unrecorded split. A
+    # single backtest never reported it (its anomalies were read before the benchmark was
+    # loaded); in a sweep, only the runs after the first in a worker did.
+    days = tiny_closes[0]
+    rows = [f"{d},{c},{c},{c},{c},1000" for d, c in zip(days, [100] * 6 + [50] * 7, strict=True)]
+    (tiny / "data" / "SPY.csv").write_text("date,open,high,low,close,volume\n" + "\n".join(rows))
+    config = tiny / "config.yaml"
+    config.write_text(config.read_text() + "benchmark: SPY\n")
+    run_backtest(config, output=str(tmp_path / "single"))
+    single = (tmp_path / "single" / "data_anomalies.csv").read_text()
+    assert [line.split(",")[:4] for line in single.splitlines()[1:]] == [
+        ["SPY", "SPY.csv", "8", days[6].isoformat()]
+    ]
+    axis = parse_axis("strategy.params.quantity=100,101")
+    run_sweep(SweepSpec(config, (axis,), tmp_path / "s"), SerialExecutor())
+    for row in table(tmp_path / "s"):
+        assert (tmp_path / "s" / row["results"] / "data_anomalies.csv").read_text() == single
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tiny: Path, tmp_path: Path) -> None:

@@ -435,10 +435,10 @@ def run_backtest(
     _check_analysis_symbols(config, backtest.data)
     with _strategy_log(log_level) as lines:
         result = backtest.engine.run(progress)
-    anomalies = backtest.data.anomalies
     execution = execution_config(config).describe()
     models = models_used(config, base_dir, backtest.data)
     analysis = analyse(config, result, backtest.data, models, report=output is not None)
+    anomalies = _anomalies_of_run(config, backtest.data)
     if output is None:
         return RunOutcome(result, analysis.metrics, anomalies, execution)
     extra = _extra_files(config, base_dir, anomalies, lines)
@@ -464,12 +464,12 @@ def _run_streamed(
         _check_analysis_symbols(config, backtest.data)
         with _strategy_log(log_level) as lines:
             result = backtest.engine.run(progress)
-        anomalies = backtest.data.anomalies
         models = models_used(config, base_dir, backtest.data)
         if files is not None:
             files.close()
         folder = None if files is None else files.path
         analysis = analyse_streamed(config, result, sink.tally, backtest.data, models, folder)
+        anomalies = _anomalies_of_run(config, backtest.data)
         refused = sink.refusals()
         if files is not None:
             extra = _extra_files(config, base_dir, anomalies, lines)
@@ -483,6 +483,15 @@ def _run_streamed(
     return RunOutcome(
         result, analysis.metrics, anomalies, execution, sink.decisions.summary(), refused
     )
+
+
+def _anomalies_of_run(config: BacktestConfig, data: HistoricalDataService) -> tuple[Anomaly, ...]:
+    """The anomalies of the symbols this run read: its data symbols, its benchmark and its
+    report symbol, once the analysis has read them. Not any other symbol the data service
+    holds: a sweep's worker keeps one service for its runs, and what an earlier run loaded
+    is not this run's."""
+    used = {*config.data.symbols, *(s for s in (config.benchmark, config.report.symbol) if s)}
+    return tuple(a for a in data.anomalies if a.symbol in used)
 
 
 def _extra_files(
