@@ -17,11 +17,12 @@ import logging
 import math
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
 
-from qtrader.engine import BacktestEngine, BarHistory, EngineConfig
+from qtrader.engine import BacktestEngine, BarHistory, EngineConfig, StrategyError
 from qtrader.engine.context import EngineStrategyContext
 from qtrader.models import BarSlice, HistoryMatrix, Split, StrategyContext
 from qtrader.models.testing import (
@@ -123,6 +124,33 @@ def test_the_fake_context_gives_the_same_matrices() -> None:
             ours, theirs = ctx.history_matrix("close", n), fake.history_matrix("close", n)
             assert np.array_equal(ours.values, theirs.values, equal_nan=True)
             assert ours.counts.tolist() == theirs.counts.tolist()
+
+
+def test_the_fake_context_split_adjusts_and_refuses_like_the_engine() -> None:
+    # A 2-for-1 split of AAA on day 3 (10, 11, then 6 as traded): the engine halves the
+    # closes before it; the fake kept [10, 11, 6], a 45% crash no real run shows. And it
+    # answered n < 0 and unknown names with an empty array or a bare KeyError.
+    split = Split(symbol="AAA", ex_date=DAYS[2], ratio=Decimal(2))
+    slices = daily_slices(DAYS[:3], {"AAA": [(10.0, 10.0), (11.0, 11.0), (6.0, 6.0)]})
+    slices[2] = BarSlice.from_bars([slices[2].bar("AAA")], actions=(split,))
+    fake = FakeStrategyContext(("AAA",))
+    history = BarHistory(("AAA",))
+    for bars in slices:
+        fake.push(bars)
+        for action in bars.actions:
+            history.apply_split("AAA", float(action.ratio))  # type: ignore[union-attr]
+        history.append(bars)
+    for field in ("close", "volume"):
+        engine = history.last("AAA", field, 3).tolist()
+        assert fake.history("AAA", field, 3).tolist() == engine
+    assert fake.history("AAA", "close", 3).tolist() == [5.0, 5.5, 6.0]
+    for engine_side in (history.last, fake.history):
+        with pytest.raises(ValueError, match="n must be >= 0, got -1"):
+            engine_side("AAA", "close", -1)
+        with pytest.raises(KeyError, match="unknown symbol 'ZZZ'"):
+            engine_side("ZZZ", "close", 1)
+        with pytest.raises(KeyError, match="unknown field 'vwap'"):
+            engine_side("AAA", "vwap", 1)
 
 
 def test_one_common_length_and_different_lengths_give_the_same_layout() -> None:
@@ -307,3 +335,46 @@ def test_a_full_slice_after_a_partial_one_keeps_each_symbol_s_own_length() -> No
     assert np.array_equal(values, [[1.0, 2.0], [NAN, 20.0]], equal_nan=True)
     assert counts.tolist() == [2, 1]
     assert (history.length("AAA"), history.length("BBB")) == (2, 1)
+
+
+class Declaring(ScriptedStrategy):
+    """A scripted strategy that declares how much history it reads."""
+
+    def __init__(self, history_bars: int, script: Any) -> None:
+        super().__init__(script)
+        self.history_bars = history_bars
+
+
+def test_a_strategy_may_not_read_more_than_it_declared_whatever_others_declared() -> None:
+    # "greedy" declares 2 bars and asks for 3. Alone the history kept is 2 and it fails;
+    # beside a strategy declaring 5 the history keeps 5, and it used to pass there: it must
+    # fail the same, or a strategy checked in company breaks when run alone (in a sweep).
+    def greedy(ctx: StrategyContext) -> None:
+        ctx.history_matrix("close", 3)
+
+    for company in ({}, {"wide": Declaring(5, None)}):
+        engine = BacktestEngine(
+            EngineConfig(start=DAYS[0], end=DAYS[-1], symbols=("AAA", "BBB")),
+            data=FakeDataService(SLICES),
+            portfolio=FakePortfolioService(Decimal(1000)),
+            execution=FakeExecutionService(),
+            risk=FakeRiskService(),
+            strategies={"greedy": Declaring(2, greedy), **company},
+        )
+        with pytest.raises(StrategyError, match="asked for 3 bars of history") as raised:
+            engine.run()
+        assert "greedy" in str(raised.value)
+
+
+def test_history_is_limited_to_what_the_strategy_declared() -> None:
+    history = BarHistory(("AAA", "BBB"))
+    limited = EngineStrategyContext(
+        "s1", ("AAA", "BBB"), history, FakePortfolioService(Decimal(1000)).view(),
+        FakeExecutionService(), logging.getLogger("t"), history_bars=2,
+    )  # fmt: skip
+    for bars in SLICES[:3]:
+        history.append(bars)
+        limited.set_bars(bars)
+    assert limited.history("AAA", "close", 2).tolist() == [11.0, 12.0]
+    with pytest.raises(ValueError, match="strategy 's1' declared at most 2 \\(history_bars\\)"):
+        limited.history("AAA", "close", 3)

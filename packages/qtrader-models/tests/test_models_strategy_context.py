@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from qtrader.models import OrderType, Side, SignalDirection, StrategyContext, TimeInForce
+from qtrader.models import (
+    BarSlice,
+    OrderType,
+    Side,
+    SignalDirection,
+    Split,
+    StrategyContext,
+    TimeInForce,
+)
 from qtrader.models.testing import FakeStrategyContext, daily_slices, ny_close
 
 DAYS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
@@ -43,6 +51,26 @@ def test_history_and_current_bar() -> None:
     assert bar is not None
     assert bar.close == 14.0
     assert (ctx.strategy_id, ctx.symbols) == ("test", ("AAA", "BBB"))
+
+
+def test_a_split_pushed_adjusts_the_history_as_the_engine_does() -> None:
+    # 2-for-1 of AAA on the third day, as traded 11, 13, then 7: history as of that day is
+    # 5.5, 6.5, 7 (prices halved, volumes doubled), never a fall from 13 to 7.
+    ctx = FakeStrategyContext(("AAA",))
+    slices = daily_slices(DAYS, {"AAA": [(10.0, 11.0), (12.0, 13.0), (6.5, 7.0)]})
+    split = Split(symbol="AAA", ex_date=DAYS[2], ratio=D(2))
+    slices[2] = BarSlice.from_bars([slices[2].bar("AAA")], actions=(split,))
+    for bars in slices:
+        ctx.push(bars)
+    assert ctx.history("AAA", "close", 3).tolist() == [5.5, 6.5, 7.0]
+    volumes = ctx.history("AAA", "volume", 3).tolist()
+    assert volumes[:2] == [2 * v for v in (slices[0].volume[0], slices[1].volume[0])]
+    with pytest.raises(ValueError, match="n must be >= 0, got -1"):
+        ctx.history("AAA", "close", -1)
+    with pytest.raises(KeyError, match="unknown symbol 'ZZZ'; the universe is"):
+        ctx.history("ZZZ", "close", 1)
+    with pytest.raises(KeyError, match="unknown field 'vwap'"):
+        ctx.history("AAA", "vwap", 1)
 
 
 def test_before_any_slice() -> None:

@@ -50,11 +50,14 @@ class EngineStrategyContext(OrderHelpers):
         *,
         lot_sizes: Mapping[str, Decimal] | None = None,
         rejection_numbers: Iterator[int] | None = None,
+        history_bars: int | None = None,
     ) -> None:
         """``lot_sizes``: symbols whose lot is not one share. ``rejection_numbers``: where
         refused requests take their numbers (the engine shares one among its contexts,
-        so that ids are unique in a run)."""
+        so that ids are unique in a run). ``history_bars``: what the strategy declared it
+        reads at most (its own limit, whatever the other strategies of the run declared)."""
         self._strategy_id = strategy_id
+        self._history_bars = history_bars
         self._symbols = symbols
         self._universe = frozenset(symbols)  # for membership tests of every order
         self._history = history
@@ -151,13 +154,26 @@ class EngineStrategyContext(OrderHelpers):
         return self._mask
 
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
+        if self._history_bars is not None and n > self._history_bars:
+            self._over_declared(n)
         return self._history.last(symbol, field, n)
 
     def history_matrix(self, field: str, n: int) -> HistoryMatrix:
+        if self._history_bars is not None and n > self._history_bars:
+            self._over_declared(n)
         values, counts = self._history.last_all(field, n)
         if self._rows is not None:
             values, counts = values[self._rows], counts[self._rows]
         return HistoryMatrix(self._symbols, field, values, counts)
+
+    def _over_declared(self, n: int) -> None:
+        # Checked per strategy: the history kept is the most any strategy of the run
+        # declared, so a strategy asking for more than its own would pass in company and
+        # fail alone (in a sweep of it, say).
+        raise ValueError(
+            f"asked for {n} bars of history; strategy {self._strategy_id!r} declared at most "
+            f"{self._history_bars} (history_bars)"
+        )
 
     def position(self, symbol: str) -> Decimal:
         return self._portfolio.position(symbol, self._strategy_id)

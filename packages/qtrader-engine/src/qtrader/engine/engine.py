@@ -181,7 +181,7 @@ class BacktestEngine:
         self._strategies = dict(strategies)
         self.clock = SimulationClock()
         # Only as much history as the strategies said they read (all must say it).
-        wanted = [getattr(s, "history_bars", None) for s in self._strategies.values()]
+        wanted = [_declared(s) for s in self._strategies.values()]
         keep = None if None in wanted else max(1, *(int(w) for w in wanted if w is not None))
         self._history = BarHistory(config.symbols, keep=keep)
         view = portfolio.view()
@@ -198,8 +198,9 @@ class BacktestEngine:
                 logger.getChild(sid),
                 lot_sizes={s: lot for s, lot in lots.items() if lot != 1},
                 rejection_numbers=rejection_numbers,
+                history_bars=_declared(strategy),
             )
-            for sid in self._strategies
+            for sid, strategy in self._strategies.items()
         }
         self._recorder = ResultRecorder(sink)
         self._streaming = sink is not None
@@ -411,3 +412,9 @@ class BacktestEngine:
         rejections = self._contexts[sid].drain_rejections()
         for rejection in rejections:
             self._recorder.rejection(rejection, at)
+
+
+def _declared(strategy: Strategy) -> int | None:
+    """The ``history_bars`` a strategy declares (at least 1), ``None`` if it does not."""
+    wanted = getattr(strategy, "history_bars", None)
+    return None if wanted is None else max(1, int(wanted))

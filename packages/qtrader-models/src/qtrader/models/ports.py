@@ -325,7 +325,8 @@ class StrategyContext(Protocol):
 
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
         """The last ``n`` values (or fewer, if fewer exist) of ``field`` up to and
-        including T, oldest first, as a read-only array."""
+        including T, oldest first, as a read-only array. It may be a view valid for this
+        bar only (the engine's is): ``.copy()`` what must outlast the bar."""
         ...
 
     def history_matrix(self, field: str, n: int) -> HistoryMatrix:

@@ -10,7 +10,7 @@ import numpy as np
 
 from qtrader.models._base import to_decimal
 from qtrader.models.context import OrderHelpers
-from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray
+from qtrader.models.market import PRICE_FIELDS, Bar, BarSlice, FloatArray, Split
 from qtrader.models.order_input import ONE, OrderRejection
 from qtrader.models.orders import Order, OrderRequest, ReplaceRequest
 from qtrader.models.portfolio import Lot
@@ -60,7 +60,15 @@ class FakeStrategyContext(OrderHelpers):
 
     # -- driving it ------------------------------------------------------------
     def push(self, bars: BarSlice) -> None:
-        """Make ``bars`` the current timestamp and append them to the history."""
+        """Make ``bars`` the current timestamp and append them to the history. A split in
+        ``bars.actions`` first rescales the history of its symbol, as the engine does on
+        unadjusted data (prices / ratio, volume x ratio): history is split-adjusted as of
+        the current bar."""
+        for action in bars.actions:
+            if isinstance(action, Split) and action.symbol in self._history:
+                ratio = float(action.ratio)
+                for name, values in self._history[action.symbol].items():
+                    values[:] = [v * ratio if name == "volume" else v / ratio for v in values]
         for i, symbol in enumerate(bars.symbols):
             if symbol not in self._history:
                 raise KeyError(f"{symbol!r} is not in the universe {list(self._symbols)}")
@@ -104,6 +112,12 @@ class FakeStrategyContext(OrderHelpers):
         return mask
 
     def history(self, symbol: str, field: str, n: int) -> FloatArray:
+        if symbol not in self._history:
+            raise KeyError(f"unknown symbol {symbol!r}; the universe is {sorted(self._symbols)}")
+        if field not in PRICE_FIELDS:
+            raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
         values = self._history[symbol][field]
         view = np.array(values[max(0, len(values) - n) :], dtype=np.float64)
         view.flags.writeable = False
