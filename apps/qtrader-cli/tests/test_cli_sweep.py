@@ -25,6 +25,7 @@ from qtrader.cli.sweep import (
     sample,
 )
 from qtrader.cli.sweep import sweep as sweep_module
+from qtrader.cli.sweep.runs import with_values
 
 FAST = parse_axis("strategy.params.fast=1,2,3")
 SLOW = parse_axis("strategy.params.slow=2,3,4")
@@ -146,6 +147,40 @@ def test_every_run_reports_the_anomalies_of_its_benchmark_whatever_ran_before(
     run_sweep(SweepSpec(config, (axis,), tmp_path / "s"), SerialExecutor())
     for row in table(tmp_path / "s"):
         assert (tmp_path / "s" / row["results"] / "data_anomalies.csv").read_text() == single
+
+
+def test_a_list_entry_is_swept_by_its_index(tiny: Path, tmp_path: Path) -> None:
+    # The params of a multi-strategy config: "strategies is not a mapping" before.
+    config = tiny / "config.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "strategy:\n  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+            "strategies:\n  - {id: a, name: buy_and_hold, params: {quantity: 1}}\n"
+            "  - {id: b, name: sma_crossover, params: {fast: 2, slow: 3, quantity: 100}}",
+        )
+    )
+    axis = parse_axis("strategies.1.params.quantity=100,200")
+    run_sweep(SweepSpec(config, (axis,), tmp_path / "s"), SerialExecutor())
+    rows = table(tmp_path / "s")
+    assert [(r["strategies.1.params.quantity"], r["status"]) for r in rows] == [
+        ("100", "ok"),
+        ("200", "ok"),
+    ]
+    # b's round trip of conftest.py (buy at 11.75, sell at 8.25) at 100 and at 200 shares.
+    assert [r["strategy.b.pnl"] for r in rows] == ["-350.0", "-700.0"]
+
+
+def test_a_key_through_a_list_needs_an_index_it_has() -> None:
+    document = {"strategies": [{"params": {}}], "start": "2024-01-02"}
+    assert with_values(document, {"strategies.0.params.fast": 3})["strategies"] == [
+        {"params": {"fast": 3}}
+    ]
+    with pytest.raises(SweepError, match=r"strategies\.2: the list has 1 entries, so its index"):
+        with_values(document, {"strategies.2.params.fast": 3})
+    with pytest.raises(SweepError, match=r"strategies\.fast: the list has 1 entries"):
+        with_values(document, {"strategies.fast.params.x": 3})
+    with pytest.raises(SweepError, match="start is not a mapping or a list in the config"):
+        with_values(document, {"start.day": 3})
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tiny: Path, tmp_path: Path) -> None:

@@ -29,20 +29,40 @@ def run_id(point: dict[str, Any]) -> str:
 
 
 def with_values(document: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``document`` with each dotted key of ``point`` set (mappings on the
-    way are created; a key through a value that is not a mapping is an error)."""
+    """A deep copy of ``document`` with each dotted key of ``point`` set: mappings on the
+    way are created, a list is entered by the index of an entry it has
+    (``strategies.1.params.fast``); a key through any other value is an error."""
     result = copy.deepcopy(document)
     for key, value in point.items():
-        node = result
+        node: Any = result
         parts = key.split(".")
-        for i, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                where = ".".join(parts[: i + 1])
-                raise SweepError(f"--grid {key}: {where} is not a mapping in the config")
-            node = child
-        node[parts[-1]] = value
+        for i, part in enumerate(parts):
+            where = ".".join(parts[: i + 1])
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                index = _list_index(node, part, key, where)
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                above = ".".join(parts[:i])
+                raise SweepError(f"--grid {key}: {above} is not a mapping or a list in the config")
     return result
+
+
+def _list_index(node: list[Any], part: str, key: str, where: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise SweepError(
+            f"--grid {key}: {where}: the list has {len(node)} entries, so its index is one "
+            f"of 0..{len(node) - 1}"
+        )
+    return int(part)
 
 
 @dataclass(frozen=True, slots=True)
