@@ -106,6 +106,27 @@ def test_a_config_that_is_not_text_or_not_readable_is_named(tmp_path: Path) -> N
     assert result.stderr.startswith(f"error: {unreadable}: cannot read it (")
 
 
+def test_bad_params_of_a_listed_strategy_name_its_id_and_entry(tiny: Path) -> None:
+    # Two sma_crossover entries: the message said "strategy 'sma_crossover':
+    # strategy.params.fast", naming neither which one nor where it is in the list.
+    listed = (
+        "strategies:\n"
+        "  - {id: quick, name: sma_crossover, params: {fast: 2, slow: 3}}\n"
+        "  - {id: slow, name: sma_crossover, params: {fast: -1, slow: 3}}"
+    )
+    config = edit(
+        tiny,
+        "strategy:\n  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+        listed,
+    )
+    result = runner.invoke(app, ["backtest", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: strategy 'slow' (sma_crossover): strategies.1.params.fast: Input should be "
+        "greater than or equal to 1\n"
+    )
+
+
 def test_strategy_and_strategies_are_exclusive(tiny: Path) -> None:
     code, output = run(edit(tiny, "strategy:", "strategies: [{name: buy_and_hold}]\nstrategy:"))
     assert code == 2

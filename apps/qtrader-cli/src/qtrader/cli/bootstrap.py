@@ -247,9 +247,16 @@ def build_risk(
 
 
 def build_strategies(config: BacktestConfig, base_dir: Path) -> dict[str, Strategy]:
+    listed = config.strategies is not None
     return {
-        sid: load_strategy(section.name, section.params, base_dir)
-        for sid, section in config.strategy_sections().items()
+        sid: load_strategy(
+            section.name,
+            section.params,
+            base_dir,
+            strategy_id=sid,
+            key=f"strategies.{index}.params" if listed else "strategy.params",
+        )
+        for index, (sid, section) in enumerate(config.strategy_sections().items())
     }
 
 

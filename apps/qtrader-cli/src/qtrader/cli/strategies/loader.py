@@ -83,16 +83,30 @@ def _resolve(reference: str, base_dir: Path) -> type[Any]:
     return cls
 
 
-def _refuse_bool_misreads(reference: str, params: Mapping[str, Any], validated: object) -> None:
-    misread = bool_misreads(dict(params), validated, ("strategy", "params"))
+def _refuse_bool_misreads(
+    named: str, key: str, params: Mapping[str, Any], validated: object
+) -> None:
+    misread = bool_misreads(dict(params), validated, tuple(key.split(".")))
     if misread:
         problems = "; ".join(f"{dotted(path)}: {BOOL_AS_NUMBER}" for path in misread)
-        raise StrategyLoadError(f"strategy {reference!r}: {problems}")
+        raise StrategyLoadError(f"{named}: {problems}")
 
 
-def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> Strategy:
+def load_strategy(
+    reference: str,
+    params: Mapping[str, Any],
+    base_dir: Path,
+    *,
+    strategy_id: str | None = None,
+    key: str = "strategy.params",
+) -> Strategy:
     """Instantiate a strategy. A class with a ``Params`` pydantic model gets its params
-    validated by it; any other class is called with the params as keyword arguments."""
+    validated by it; any other class is called with the params as keyword arguments.
+    Errors name ``strategy_id`` (when it is not the reference itself) and the params as
+    ``key`` (``strategies.1.params`` for the second of a list)."""
+    named = f"strategy {reference!r}"
+    if strategy_id is not None and strategy_id != reference:
+        named = f"strategy {strategy_id!r} ({reference})"
     cls = _resolve(reference, base_dir)
     params_model = getattr(cls, "Params", None)
     modelled = isinstance(params_model, type) and issubclass(params_model, BaseModel)
@@ -100,29 +114,29 @@ def load_strategy(reference: str, params: Mapping[str, Any], base_dir: Path) -> 
         try:  # params the class does not take, before running any of its code
             inspect.signature(cls).bind(**params)
         except TypeError as exc:
-            raise StrategyLoadError(f"strategy {reference!r}: bad params: {exc}") from exc
+            raise StrategyLoadError(f"{named}: bad params: {exc}") from exc
         except ValueError:  # pragma: no cover - a class without a signature: just call it
             pass
     try:
         if modelled:
             assert params_model is not None
             validated = params_model.model_validate(dict(params))
-            _refuse_bool_misreads(reference, params, validated)
+            _refuse_bool_misreads(named, key, params, validated)
             strategy = cls(validated)
         else:
             strategy = cls(**params)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(['strategy.params', *(str(p) for p in err['loc'])])}: {err['msg']}"
+            f"{'.'.join([key, *(str(p) for p in err['loc'])])}: {err['msg']}"
             for err in exc.errors()
         )
-        raise StrategyLoadError(f"strategy {reference!r}: {problems}") from exc
+        raise StrategyLoadError(f"{named}: {problems}") from exc
     except StrategyLoadError:
         raise
     except Exception as exc:  # the strategy's own code failed: say where
         where = where_in(cls, exc)
         raise StrategyLoadError(
-            f"strategy {reference!r} ({cls.__qualname__}) raised {type(exc).__name__} in "
+            f"{named} ({cls.__qualname__}) raised {type(exc).__name__} in "
             f"__init__: {exc}{f' ({where})' if where else ''}"
         ) from exc
     if not isinstance(strategy, Strategy):
