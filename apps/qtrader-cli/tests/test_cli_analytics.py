@@ -246,3 +246,29 @@ def test_report_names_the_file_and_line_it_cannot_read(
     result = runner.invoke(app, ["report", str(out)])
     assert result.exit_code == 2
     assert expected in " ".join(result.output.split())
+
+
+def test_every_strategy_of_a_run_is_in_its_metrics_even_without_a_trip(tiny: Path) -> None:
+    # buy_and_hold never closes a trip: its strategy.hold.* keys were missing, so a sweep's
+    # columns changed from run to run and "--metric strategy.hold.pnl" found no run.
+    config = tiny / "config.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "strategy:\n  name: sma_crossover\n  params: {fast: 2, slow: 3, quantity: 100}",
+            "strategies:\n  - {id: hold, name: buy_and_hold, params: {quantity: 1}}\n"
+            "  - {id: cross, name: sma_crossover, params: {fast: 2, slow: 3, quantity: 100}}",
+        )
+    )
+    out = tiny / "out"
+    backtest(config, out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {k: v for k, v in metrics.items() if k.startswith("strategy.")} == {
+        "strategy.cross.num_trades": 1,
+        "strategy.cross.pnl": -350.0,  # conftest.py: bought at 11.75, sold at 8.25
+        "strategy.hold.num_trades": 0,
+        "strategy.hold.pnl": 0.0,
+    }
+    before = (out / "metrics.json").read_bytes()
+    (out / "metrics.json").write_text("{}")
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "metrics.json").read_bytes() == before

@@ -31,6 +31,7 @@ from qtrader.analytics import (
     round_trips,
 )
 from qtrader.analytics.metrics import (
+    TradeTally,
     cagr,
     calmar,
     max_drawdown,
@@ -420,6 +421,22 @@ def test_the_new_trade_exposure_and_drawdown_figures() -> None:
     assert m["exposure"] == 2 / 5
     # traded 100 + 130 + 130 + 120 + 120 + 110 = 710 over the mean session equity 106.58
     assert m["turnover"] == pytest.approx(710 / ((100 + 110 + 99 + 108.9 + 115) / 5))
+
+
+def test_a_strategy_included_without_a_trip_has_zero_figures_not_none() -> None:
+    tally = TradeTally()
+    tally.include(["quiet", "busy"])
+    assert tally.stats() == {
+        "num_trades": 0,
+        "win_rate": None,
+        "profit_factor": None,
+        "avg_win": None,
+        "avg_loss": None,
+        "strategy.busy.num_trades": 0,
+        "strategy.busy.pnl": 0.0,
+        "strategy.quiet.num_trades": 0,
+        "strategy.quiet.pnl": 0.0,
+    }
 
 
 def test_exposure_counts_a_long_and_a_short_that_leave_equity_at_cash() -> None:

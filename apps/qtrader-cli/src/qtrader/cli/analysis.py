@@ -173,6 +173,7 @@ def analyse(
     and the pass over the report symbol's prices)."""
     trades = round_trips(result.ledger)
     tally = TradeTally(trades)
+    tally.include(config.strategy_sections())
     symbol = report_symbol(config, result.fills) if report else None
     series = market_series(config, data, symbol, _sessions(result.equity))
     metrics = metrics_from(RunFigures.of(result), tally, series.benchmark)
@@ -201,6 +202,7 @@ def analyse_streamed(
         symbol = config.report.symbol or _most_counted(tally.fills_by_symbol)
     series = market_series(config, data, symbol, _sessions(result.equity))
     figures = RunFigures.of(result, tally.fills, tally.holding)
+    tally.trades.include(config.strategy_sections())
     metrics = metrics_from(figures, tally.trades, series.benchmark)
     if folder is None:
         return Analysis((), metrics, "")
@@ -378,6 +380,7 @@ def rebuild(
     """Metrics and report of a results folder, from its files (``qtrader report``)."""
     figures = figures_from_files(folder, config.initial_cash)
     trades = TradeTally(trades_from_file(folder))
+    trades.include(config.strategy_sections())
     symbol, marks = fill_marks(folder, config.report.symbol)
     series = market_series(config, data, symbol, _sessions(figures.equity))
     metrics = metrics_from(figures, trades, series.benchmark)

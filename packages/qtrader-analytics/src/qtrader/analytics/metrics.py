@@ -124,6 +124,12 @@ class TradeTally:
         """Each strategy's number of trips and their P&L, in the order they first closed."""
         self.add(trades)
 
+    def include(self, strategy_ids: Iterable[str]) -> None:
+        """Count these strategies with no trip yet: their ``strategy.<id>.*`` figures are
+        then 0, not missing (a run's metrics name every strategy it ran)."""
+        for sid in strategy_ids:
+            self.by_strategy.setdefault(sid, (0, ZERO))
+
     def add(self, trades: Iterable[RoundTrip]) -> None:
         by_strategy = self.by_strategy
         for trip in trades:
