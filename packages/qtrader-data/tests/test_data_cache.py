@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,7 @@ def test_an_interrupted_write_leaves_the_previous_cache_readable(
     cache.store("AAA", (D(2019, 1, 2), D(2019, 1, 2)), days("2019-01-02"), rows(10), "R1")
     before = cache.path("AAA").read_bytes()
 
-    def write_half_then_fail(table: Any, where: str) -> None:
+    def write_half_then_fail(table: Any, where: str, **options: Any) -> None:
         Path(where).write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
@@ -265,3 +266,20 @@ def test_unsorted_rows_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="not sorted by date"):
         cache.read("AAA")
+
+
+def test_a_flipped_bit_in_a_cached_price_is_an_error_not_a_silent_price(tmp_path: Path) -> None:
+    # A close of 123.456789 stored as its 8 bytes: one bit flipped on disk turns it into
+    # another finite price, which every check of prices would let through. The pages carry
+    # checksums: the file is refused by name.
+    cache = make_cache(tmp_path)
+    cache.store("AAA", (D(2019, 1, 2), D(2019, 1, 2)), days("2019-01-02"), rows(123.456789), "R")
+    path = cache.path("AAA")
+    data = bytearray(path.read_bytes())
+    at = data.find(struct.pack("<d", 123.456789))
+    assert at > 0  # stored plain (no compression hides it)
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="unreadable cache file") as info:
+        cache.read("AAA")
+    assert info.value.path == path

@@ -194,7 +194,7 @@ class ParquetBarCache:
         if not path.exists():
             return None
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(path, page_checksum_verification=True)
         except (OSError, pa.ArrowException) as exc:
             raise _corrupt(path, exc) from exc
         meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
@@ -321,7 +321,9 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
-        pq.write_table(table, name)
+        # Page checksums: a bit flipped on disk in a price makes the file unreadable (named)
+        # instead of another finite price that every later check would let through.
+        pq.write_table(table, name, write_page_checksum=True)
         os.replace(name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
