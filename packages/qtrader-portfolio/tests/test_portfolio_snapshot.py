@@ -234,6 +234,9 @@ def test_view_reads_through_to_the_live_service() -> None:
     assert view.pnl_summary("B") == p.pnl_summary("B")
     assert view.strategy_ids() == ("A", "B")
     assert view.ledger() == p.ledger()
+    # The reads the README lists beside these (they were missing from the view).
+    assert (view.last_prices(), view.marked_at) == (p.last_prices(), p.marked_at)
+    assert view.financed_on == p.financed_on
     p.apply_fill(fill(Side.BUY, 1, "13", strategy="A"))
     assert view.position("AAA", "A") == D(61)
     assert view.cash == D("9513.5")  # 9526.5 - 13

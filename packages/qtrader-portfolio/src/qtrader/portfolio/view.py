@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,17 @@ class PortfolioReadView:
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self._portfolio.last_price(symbol)
+
+    def last_prices(self) -> dict[str, Decimal]:
+        return self._portfolio.last_prices()
+
+    @property
+    def marked_at(self) -> datetime | None:
+        return self._portfolio.marked_at
+
+    @property
+    def financed_on(self) -> date | None:
+        return self._portfolio.financed_on
 
     def snapshot(self) -> PortfolioState:
         return self._portfolio.snapshot()
