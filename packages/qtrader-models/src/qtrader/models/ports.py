@@ -345,12 +345,21 @@ class StrategyContext(Protocol):
         ...
 
     @property
-    def cash(self) -> Decimal: ...
+    def cash(self) -> Decimal:
+        """The whole account's cash, shared by every strategy of the run (not a share of
+        it: two strategies each sizing at 60% of ``equity`` ask for 120%)."""
+        ...
 
     @property
-    def equity(self) -> Decimal: ...
+    def equity(self) -> Decimal:
+        """The whole account's equity (cash and every strategy's positions at their last
+        marks); ``order_target_percent`` sizes on it."""
+        ...
 
-    def open_orders(self) -> tuple[Order, ...]: ...
+    def open_orders(self) -> tuple[Order, ...]:
+        """This strategy's working orders, each with what is left to fill as its
+        quantity."""
+        ...
 
     def buy(
         self,
