@@ -48,6 +48,13 @@ class Newbie(BaseStrategy):
             ctx.replace(order.id, quantity=5000, limit_price=20)  # 100,000 of 10,000 cash
             ctx.replace(order.id, quantity=7.5)  # 7 whole shares
 
+    def move_take_profit(self, ctx):
+        if self.bars == 1:
+            ctx.bracket("AAA", 100, stop_loss=5, take_profit=20)  # entry at day 2's open
+        elif self.bars == 3:
+            (take_profit,) = [o for o in ctx.open_orders() if o.limit_price is not None]
+            ctx.replace(take_profit.id, limit_price=25)
+
     def bad_orders(self, ctx):
         if self.bars == 1:
             ctx.buy("ZZZ", 1)
@@ -162,3 +169,16 @@ def test_a_replace_passes_risk_and_whole_lots_like_a_new_order(tiny: Path) -> No
         ["O-000001", "replaced", "replaced: quantity 1 -> 7"],
     ]
     assert "replace of O-000001 not sent: risk rejected it" in (out / "log.txt").read_text()
+
+
+def test_a_bracket_exit_replaced_is_checked_as_the_one_exit_it_is(tiny: Path) -> None:
+    # Long 100 with a stop-loss and a take-profit selling 100 each (one cancels the other):
+    # moving the take-profit is a sale of the 100 held, not of 200 with the stop-loss, so
+    # risk with short sales barred approves it.
+    config = tiny / "config.yaml"
+    config.write_text(config.read_text() + "portfolio: {allow_short: false}\n")
+    _, out = run(tiny, "move_take_profit")
+    updates = (out / "order_updates.csv").read_text().splitlines()
+    assert ["O-000003", "replaced", "replaced: limit_price 20 -> 25"] in [
+        line.split(",")[1:] for line in updates[1:]
+    ]

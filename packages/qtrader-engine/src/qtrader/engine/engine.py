@@ -366,10 +366,11 @@ class BacktestEngine:
 
         A replace can make an order as large or as costly as a new one (a buy of 1 turned
         into 5,000 at a higher limit), so it passes risk as one: the order as it would
-        stand, checked against the other working orders, its decision recorded with the
-        reason naming the replace. Resized or rejected, the replace is not sent (the order
-        stays as it was) and the strategy's log says why. The quantity checked is the new
-        total: for an order partly filled already, more than it would leave to fill."""
+        stand, checked against the other working orders (not a bracket exit's sibling:
+        one of the two fills), its decision recorded with the reason naming the replace.
+        Resized or rejected, the replace is not sent (the order stays as it was) and the
+        strategy's log says why. The quantity checked is the new total: for an order
+        partly filled already, more than it would leave to fill."""
         working = self._execution.open_orders()
         current = next((o for o in working if o.id == change.order_id), None)
         if current is None or current.strategy_id != change.strategy_id or not change.changes():
@@ -379,7 +380,12 @@ class BacktestEngine:
             asked = OrderRequest.model_validate({**fields, **change.changes()})
         except ValueError:  # an impossible change: the venue refuses it with its reason
             return self._execution.replace(change, at)
-        others = tuple(o for o in working if o.id != current.id)
+        # Without the order itself, and for a bracket's exit without its sibling: one of
+        # the two fills, never both, and the exit asked stands for the pair.
+        pair = current.parent_id
+        others = tuple(
+            o for o in working if o.id != current.id and (pair is None or o.parent_id != pair)
+        )
         prices = self._last_prices({asked.symbol, *(o.symbol for o in others)})
         (decision,) = self._risk.decide([asked], self._view, prices, at, others)
         done = decision.order is not None and decision.order.quantity == asked.quantity
