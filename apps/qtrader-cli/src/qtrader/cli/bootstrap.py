@@ -5,7 +5,7 @@ Swapping an implementation is a change of one entry below, e.g. to run
 with the in-memory fake execution::
 
     from qtrader.models.testing import FakeExecutionService
-    def build_execution(config): return FakeExecutionService()
+    def build_execution(config, instruments=()): return FakeExecutionService()
 """
 
 from __future__ import annotations

@@ -283,7 +283,7 @@ def run_update(
 def update(config: ConfigArgument) -> None:
     """Fetch the config's universe into the source's cache (API sources).
 
-    Covers [start, end] plus room for the warmup bars; a source of local files has
+    Covers start to end plus room for the warmup bars; a source of local files has
     nothing to fetch.
     """
     from qtrader.data import fetch_window

@@ -4,12 +4,14 @@ Conventions: daily simple returns of the equity at each session's last row (on d
 one row per session; on intraday bars the session's close, as empyrical and pyfolio expect,
 so an hourly curve is not annualised as if each hour were a day), 252 sessions a year,
 risk-free rate 0, ``cagr`` empyrical's ``annual_return``. ``max_drawdown`` (a negative
-fraction) uses every row of the curve; its duration is counted in sessions. Undefined
+fraction) uses every row of the curve; ``max_drawdown_sessions`` is the most sessions
+spent below a previous peak in any drawdown (the longest, not always the deepest). Undefined
 figures (e.g. Sharpe with zero volatility) are ``None``, written as JSON ``null``.
 
 Trade figures come from the round trips: ``win_rate``, ``profit_factor`` (gross wins /
 gross losses), ``avg_win`` and ``avg_loss`` (money per trip). ``exposure`` is the fraction
-of sessions that closed with a position (equity != cash); ``turnover`` the money traded
+of sessions that closed holding a position (from the ledger's positions, not from equity
+differing from cash); ``turnover`` the money traded
 (every fill's price x quantity) over the average session-close equity. Per strategy:
 ``strategy.<id>.num_trades`` and ``strategy.<id>.pnl`` (its round trips' P&L).
 
