@@ -55,6 +55,10 @@ class Newbie(BaseStrategy):
             (take_profit,) = [o for o in ctx.open_orders() if o.limit_price is not None]
             ctx.replace(take_profit.id, limit_price=25)
 
+    def at_the_close(self, ctx):
+        if self.bars == 1:
+            ctx.buy("AAA", 10, order_type="market_on_close")  # day 2's close, not day 1's
+
     def bad_orders(self, ctx):
         if self.bars == 1:
             ctx.buy("ZZZ", 1)
@@ -182,3 +186,17 @@ def test_a_bracket_exit_replaced_is_checked_as_the_one_exit_it_is(tiny: Path) ->
     assert ["O-000003", "replaced", "replaced: limit_price 20 -> 25"] in [
         line.split(",")[1:] for line in updates[1:]
     ]
+
+
+def test_a_strategy_can_buy_at_the_close(tiny: Path) -> None:
+    # Decided at day 1's close: a market-on-close order fills at day 2's close (10), stamped
+    # 16:00; buy() could not ask for one before.
+    _, out = run(tiny, "at_the_close")
+    (fill,) = csv.DictReader((out / "fills.csv").read_text().splitlines())
+    assert (fill["timestamp"], fill["quantity"], fill["price"]) == (
+        "2024-01-03T16:00:00-05:00",
+        "10",
+        "10",
+    )
+    (order,) = csv.DictReader((out / "orders.csv").read_text().splitlines())
+    assert order["type"] == "market_on_close"

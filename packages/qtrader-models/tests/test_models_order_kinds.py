@@ -279,6 +279,27 @@ def test_a_replaced_quantity_is_rounded_to_whole_lots_like_an_order() -> None:
     ]
 
 
+def test_the_helpers_place_the_types_prices_cannot_imply() -> None:
+    # Market-on-open / -close and GTD orders were reachable through the venue only: buy and
+    # sell had no way to name them (a GTD was refused for want of expire_at).
+    ctx = FakeStrategyContext(("AAPL",), strategy_id="s1")
+    until = datetime(2024, 1, 5, 16, tzinfo=UTC)
+    ctx.sell("AAPL", 5, order_type="market_on_close")
+    ctx.buy("AAPL", 5, order_type=OrderType.MARKET_ON_OPEN)
+    ctx.buy("AAPL", 5, limit_price=9, time_in_force=TimeInForce.GTD, expire_at=until)
+    assert [(o.side, o.type, o.time_in_force, o.expire_at) for o in ctx.orders] == [
+        (Side.SELL, OrderType.MARKET_ON_CLOSE, TimeInForce.GTC, None),
+        (Side.BUY, OrderType.MARKET_ON_OPEN, TimeInForce.GTC, None),
+        (Side.BUY, OrderType.LIMIT, TimeInForce.GTD, until),
+    ]
+    ctx.buy("AAPL", 5, order_type="at_noon")
+    ctx.buy("AAPL", 5, time_in_force=TimeInForce.GTD)
+    problems = [r.problem for r in ctx.rejections]
+    assert problems[0].startswith("order_type must be one of 'market', 'limit', ")
+    assert problems[0].endswith(", got 'at_noon'")
+    assert "a gtd order needs expire_at" in problems[1]
+
+
 def test_a_context_that_sends_no_replaces_says_so() -> None:
     class Minimal(FakeStrategyContext):
         def _ask_replace(self, request: ReplaceRequest) -> None:

@@ -123,14 +123,18 @@ class OrderHelpers(ABC):
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
         close_lots: Sequence[str] = (),
+        order_type: OrderType | str | None = None,
+        expire_at: datetime | None = None,
     ) -> None:
         """Buy; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
         ``close_lots`` names lots of ``lots(symbol)`` that its fills close first.
+        ``order_type`` names a type the prices cannot imply (``"market_on_open"``,
+        ``"market_on_close"``); ``expire_at`` is the end of a ``gtd`` order.
         The quantity is rounded toward zero to the lot size (``10.3`` shares: 10)."""
         self._order(
             Side.BUY, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing,
-            **_lot_fields(close_lots),
+            **_lot_fields(close_lots), **_type_fields(order_type, expire_at),
         )  # fmt: skip
 
     def sell(
@@ -144,14 +148,18 @@ class OrderHelpers(ABC):
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
         close_lots: Sequence[str] = (),
+        order_type: OrderType | str | None = None,
+        expire_at: datetime | None = None,
     ) -> None:
         """Sell; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop: an amount (``Decimal("0.50")``) or a percent (``"2%"``).
         ``close_lots`` names lots of ``lots(symbol)`` that its fills close first.
+        ``order_type`` names a type the prices cannot imply (``"market_on_open"``,
+        ``"market_on_close"``); ``expire_at`` is the end of a ``gtd`` order.
         The quantity is rounded toward zero to the lot size."""
         self._order(
             Side.SELL, symbol, quantity, limit_price, stop_price, time_in_force, tag, trailing,
-            **_lot_fields(close_lots),
+            **_lot_fields(close_lots), **_type_fields(order_type, expire_at),
         )  # fmt: skip
 
     def order_target_quantity(
@@ -272,10 +280,11 @@ class OrderHelpers(ABC):
         """``fields``: further ``OrderRequest`` fields (a ``type`` replaces the one the
         prices imply; a bracket's exit prices are read like the other prices);
         ``trailing`` makes the order a trailing stop."""
-        kind = fields.pop("type", None) or OrderType.for_prices(
-            _given(limit_price), _given(stop_price)
-        )
+        asked_type = fields.pop("type", None)
+        kind = OrderType.for_prices(_given(limit_price), _given(stop_price))
         try:
+            if asked_type is not None:
+                kind = _order_type(asked_type)
             self._check_symbol(symbol)
             if trailing is not None:
                 kind = OrderType.TRAILING_STOP
@@ -444,6 +453,25 @@ class OrderHelpers(ABC):
     def _ask_replace(self, request: ReplaceRequest) -> None:
         """Record one replace for the venue (a context that sends replaces overrides this)."""
         raise NotImplementedError(f"{type(self).__name__} does not send replaces to a venue")
+
+
+def _type_fields(order_type: OrderType | str | None, expire_at: datetime | None) -> dict[str, Any]:
+    """The ``type`` and ``expire_at`` fields of an order, those given only."""
+    fields: dict[str, Any] = {}
+    if order_type is not None:
+        fields["type"] = order_type
+    if expire_at is not None:
+        fields["expire_at"] = expire_at
+    return fields
+
+
+def _order_type(value: object) -> OrderType:
+    """An order type by name (``"market_on_close"``), or a clear error."""
+    try:
+        return OrderType(str(value))
+    except ValueError:
+        names = ", ".join(repr(t.value) for t in OrderType)
+        raise ValueError(f"order_type must be one of {names}, got {value!r}") from None
 
 
 def _lot_fields(close_lots: Sequence[str]) -> dict[str, Any]:

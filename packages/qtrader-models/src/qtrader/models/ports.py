@@ -32,6 +32,7 @@ from qtrader.models.orders import (
     Fill,
     Order,
     OrderRequest,
+    OrderType,
     OrderUpdate,
     ReplaceRequest,
     Side,
@@ -372,10 +373,14 @@ class StrategyContext(Protocol):
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
         close_lots: Sequence[str] = (),
+        order_type: OrderType | str | None = None,
+        expire_at: datetime | None = None,
     ) -> None:
         """Buy; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``).
-        ``close_lots`` names lots (``lots(symbol)``) that its fills close first."""
+        ``close_lots`` names lots (``lots(symbol)``) that its fills close first.
+        ``order_type`` names a type prices cannot imply (``"market_on_open"``,
+        ``"market_on_close"``); ``expire_at`` ends a ``gtd`` order."""
         ...
 
     def sell(
@@ -389,10 +394,14 @@ class StrategyContext(Protocol):
         tag: str | None = None,
         trailing: Decimal | int | str | None = None,
         close_lots: Sequence[str] = (),
+        order_type: OrderType | str | None = None,
+        expire_at: datetime | None = None,
     ) -> None:
         """Sell; the order type follows from the prices given (none: market). ``trailing``
         makes it a trailing stop by an amount (``Decimal("0.50")``) or a percent (``"2%"``).
-        ``close_lots`` names lots (``lots(symbol)``) that its fills close first."""
+        ``close_lots`` names lots (``lots(symbol)``) that its fills close first.
+        ``order_type`` names a type prices cannot imply (``"market_on_open"``,
+        ``"market_on_close"``); ``expire_at`` ends a ``gtd`` order."""
         ...
 
     def bracket(
