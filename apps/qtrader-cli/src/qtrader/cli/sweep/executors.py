@@ -4,6 +4,8 @@ pool, or on a Dask cluster (an existing distributed engine, not a home-made one)
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -38,6 +40,23 @@ class SerialExecutor:
         return None
 
 
+# How often a worker looks whether the sweep that started it is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a pool's worker: end this process once ``parent`` (the sweep) is gone. A sweep
+    killed outright (``kill -9``) cannot shut its pool down, and its workers, waiting on a
+    queue whose other end they hold too, would run on forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)  # the parent is gone: nothing is left to report to
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class ProcessExecutor:
     """A local pool of worker processes, all cores by default. Workers are started fresh
     (``spawn``), so each imports QTrader once and then keeps its data between runs."""
@@ -46,7 +65,12 @@ class ProcessExecutor:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         # At most two runs queued per worker: the rest are submitted as runs finish, so an
