@@ -224,6 +224,19 @@ def test_validate_highlights_a_gap_that_looks_like_an_unrecorded_split(gap: Path
     assert result.stdout.splitlines()[-1] == "ok: 1 symbol loaded, 1 anomaly (warnings above)"
 
 
+def test_validate_checks_the_benchmark_too(tiny: Path) -> None:
+    # SPY is only the benchmark: its unrecorded split moves alpha and beta, and validate
+    # never looked at it.
+    (tiny / "data" / "SPY.csv").write_text(GAP_ROWS)
+    edit(tiny / "config.yaml", "initial_cash: 10000", "initial_cash: 10000\nbenchmark: SPY")
+    result = invoke("validate", str(tiny / "config.yaml"))
+    assert result.exit_code == 0, result.output
+    assert cells(result.stdout, "SPY") == [
+        "SPY", "4", "2024-01-02", "2024-01-05", "0", "0", "0", "1",
+    ]  # fmt: skip
+    assert "warning: 1 overnight gap looks like an unrecorded split:" in result.stdout
+
+
 def test_validate_a_recorded_split_is_no_warning(gap: Path) -> None:
     (gap / "actions.csv").write_text("date,symbol,type,value\n2024-01-04,AAA,split,2\n")
     edit(gap / "config.yaml", "  path: data\n", "  path: data\n  actions: actions.csv\n")

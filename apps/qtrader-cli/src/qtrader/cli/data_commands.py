@@ -198,6 +198,13 @@ def info(
         console.print(f"  ... and {len(anomalies) - limit} more")
 
 
+def _read_symbols(cfg: BacktestConfig) -> tuple[str, ...]:
+    """What a backtest of ``cfg`` reads: its universe, then its benchmark and report symbol
+    (a benchmark's bad rows move alpha and beta as surely as a traded symbol's move fills)."""
+    extra = (s for s in (cfg.benchmark, cfg.report.symbol) if s)
+    return tuple(dict.fromkeys((*cfg.data.symbols, *extra)))
+
+
 def _request(cfg: BacktestConfig) -> StreamRequest:
     from qtrader.models import StreamRequest
 
@@ -208,7 +215,8 @@ def _request(cfg: BacktestConfig) -> StreamRequest:
 
 @data_app.command("validate")
 def validate(config: ConfigArgument) -> None:
-    """Load the config's universe as a backtest would and report anomalies.
+    """Load what a backtest of the config reads (its universe, benchmark and report symbol)
+    as the backtest would, and report anomalies.
 
     Exit 2 when a symbol fails to load; anomalies are warnings. A fetching source is
     checked on what its cache holds: nothing is fetched (that is `qtrader data update`).
@@ -221,7 +229,8 @@ def validate(config: ConfigArgument) -> None:
     def load(symbol: str) -> SymbolData:
         return data.load(symbol) if data.fetches else data.load(symbol, first, last)
 
-    loaded, failed = _load_each(data, cfg.data.symbols, load)
+    symbols = _read_symbols(cfg)
+    loaded, failed = _load_each(data, symbols, load)
     console.print(_source_line(cfg, data), soft_wrap=True, markup=False, highlight=False)
     if data.fetches:
         console.print("cached data only: `qtrader data update` fetches what is missing")
@@ -229,7 +238,7 @@ def validate(config: ConfigArgument) -> None:
     table = Table(show_header=True, box=box.SIMPLE_HEAD, collapse_padding=True)
     for name in ("symbol", "bars", "first", "last", "actions", "dropped", "widened", "reported"):
         table.add_column(name, justify="left" if name in ("symbol", "first", "last") else "right")
-    for symbol in cfg.data.symbols:
+    for symbol in symbols:
         if symbol not in loaded:
             table.add_row(symbol, "failed", "-", "-", "-", "-", "-", "-")
             continue
@@ -281,7 +290,8 @@ def run_update(
 
 @data_app.command("update")
 def update(config: ConfigArgument) -> None:
-    """Fetch the config's universe into the source's cache (API sources).
+    """Fetch what a backtest of the config reads (its universe, benchmark and report symbol)
+    into the source's cache (API sources).
 
     Covers start to end plus room for the warmup bars; a source of local files has
     nothing to fetch.
@@ -293,15 +303,16 @@ def update(config: ConfigArgument) -> None:
         console.print(f"nothing to fetch: source '{cfg.data.source}' reads local files")
         return
     first, last = fetch_window(_request(cfg))
+    symbols = _read_symbols(cfg)
     console.print(
-        f"updating {plural(len(cfg.data.symbols), 'symbol', 'symbols')} from "
+        f"updating {plural(len(symbols), 'symbol', 'symbols')} from "
         f"{data.source.location}, {first} to {last}",
         soft_wrap=True,
         markup=False,
         highlight=False,
     )
     try:
-        reports = run_update(data, cfg.data.symbols, (first, last), console)
+        reports = run_update(data, symbols, (first, last), console)
     except ValueError as exc:
         fail(exc)
     table = Table(show_header=True)
