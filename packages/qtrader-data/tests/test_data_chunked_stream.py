@@ -410,6 +410,24 @@ def test_two_intraday_symbols_share_a_slice(tmp_path: Path) -> None:
     assert [(s[2], s[6]) for s in slices] == [(("I",), [10.0]), (("I", "J"), [11.0, 20.0])]
 
 
+def test_a_short_last_bar_opens_when_the_bar_ahead_closed_in_chunks_too(
+    tmp_path: Path,
+) -> None:
+    # Hourly bars stamped 14:30, 15:30 and 16:00: the last one is half an hour. Taken as a
+    # full hour it "opened" at 15:00, before the 15:30 bar closed (a fill at its open was
+    # stamped before a decision at 15:30). Read in chunks of one row, the bar ahead of each
+    # chunk's first is the last of the chunk before; the next session starts afresh.
+    stamps = ["2024-01-02 14:30", "2024-01-02 15:30", "2024-01-02 16:00", "2024-01-03 10:30"]
+    write(tmp_path / "I.parquet", [bar(t, 10.0 + i) for i, t in enumerate(stamps)])
+    slices = both(tmp_path, request(("I",), 2, 3), 1, bar_interval="01:00:00")
+    assert [(s[0], s[1]) for s in slices] == [
+        (datetime(2024, 1, 2, 14, 30, tzinfo=NY), datetime(2024, 1, 2, 13, 30, tzinfo=NY)),
+        (datetime(2024, 1, 2, 15, 30, tzinfo=NY), datetime(2024, 1, 2, 14, 30, tzinfo=NY)),
+        (datetime(2024, 1, 2, 16, 0, tzinfo=NY), datetime(2024, 1, 2, 15, 30, tzinfo=NY)),
+        (datetime(2024, 1, 3, 10, 30, tzinfo=NY), datetime(2024, 1, 3, 9, 30, tzinfo=NY)),
+    ]
+
+
 def test_data_changed_while_streaming(tmp_path: Path) -> None:
     universe(tmp_path)
     slices = service(tmp_path, 2).stream(request(("A",), 2, 12))

@@ -273,6 +273,17 @@ def test_intraday_times_are_bar_closes_and_opened_at_is_one_interval_earlier(
     assert svc.series("A").intraday
 
 
+def test_a_short_last_bar_of_a_session_opens_when_the_bar_ahead_closed(tmp_path: Path) -> None:
+    # Hourly bars 10:30 .. 15:30 and a half-hour bar stamped 16:00: the median spacing is an
+    # hour, but the last bar opened at 15:30 (when the one ahead closed), not at 15:00.
+    rows = [f"2024-03-08 {h}:30,10,11,9,10,1" for h in range(10, 16)]
+    write(tmp_path, "A", [*rows, "2024-03-08 16:00,10,11,9,10,1"])
+    slices = list(service(tmp_path).stream(request(("A",), date(2024, 3, 8), date(2024, 3, 8))))
+    assert [s.opened_at - s.timestamp for s in slices] == [timedelta(hours=-1)] * 6 + [
+        timedelta(minutes=-30)
+    ]
+
+
 def test_intraday_bar_interval_from_config_and_session_selection(tmp_path: Path) -> None:
     # One bar per session: nothing to infer from, so the configured interval is used.
     write(tmp_path, "A", ["2024-07-01 16:00,1,1,1,1,1", "2024-07-02 16:00,2,2,2,2,1"])

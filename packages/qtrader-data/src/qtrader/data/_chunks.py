@@ -28,6 +28,7 @@ from qtrader.data._rows import (
     RawTable,
     check_rows,
     every_row_invalid,
+    intraday_openings,
     midnight_error,
     midnight_only,
 )
@@ -121,7 +122,15 @@ class ChunkValidator:
             assert config.bar_interval is not None
             if len(kept) and not midnight_only(timestamps, sessions, config):
                 self._clock_seen = True
-            opened_at = timestamps - config.bar_interval // timedelta(microseconds=1) * 1000
+            ahead = self._last
+            opened_at = intraday_openings(
+                timestamps,
+                sessions,
+                config.bar_interval // timedelta(microseconds=1) * 1000,
+                None
+                if ahead is None or ahead.session is None
+                else (ahead.timestamp, ahead.session),
+            )
         else:
             opened_at = rows.opened_at[kept]
         series = BarSeries(
@@ -136,7 +145,9 @@ class ChunkValidator:
         )
         if len(kept):
             last = int(kept[-1])
-            self._last = LastBar(int(timestamps[-1]), int(raw.lines[last]), raw.date(last))
+            self._last = LastBar(
+                int(timestamps[-1]), int(raw.lines[last]), raw.date(last), sessions[-1]
+            )
             self._bars += len(kept)
         return SeriesChunk(series, tuple(rows.anomalies))
 

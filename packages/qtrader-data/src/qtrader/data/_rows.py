@@ -84,6 +84,8 @@ class LastBar:
     line: int
     date: str
     """Its date as written, for messages ("not after 2024-01-05 on row 3")."""
+    session: np.datetime64 | None = None
+    """Its session, so that the next chunk's first bar opens no earlier than it closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +239,10 @@ def validate_rows(raw: RawTable, symbol: str, config: BarOptions) -> ValidatedRo
     timestamps = rows.timestamps[kept]
     if rows.intraday:
         reject_midnight_only(timestamps, rows.sessions[kept], config, path, int(raw.lines[0]))
-        opened_at = timestamps - _bar_interval(timestamps, rows.sessions[kept], config, path)
+        sessions = rows.sessions[kept]
+        opened_at = intraday_openings(
+            timestamps, sessions, _bar_interval(timestamps, sessions, config, path)
+        )
     else:
         opened_at = rows.opened_at[kept]
     assert not np.any(timestamps == NAT)
@@ -294,6 +299,26 @@ def midnight_error(path: Path, line: int) -> DataError:
         path=path,
         line=line,
     )
+
+
+def intraday_openings(
+    timestamps: IntArray,
+    sessions: DayArray,
+    interval: int,
+    before: tuple[int, np.datetime64] | None = None,
+) -> IntArray:
+    """When each intraday bar opened: ``interval`` (ns) before its stamp, but never before
+    the bar ahead of it in its session closed. A session's last bar is often shorter (hourly
+    bars stamped 10:30, 11:30, ..., 15:30 and 16:00): taken as a full hour it would open at
+    15:00, before a decision at 15:30, and a fill at its open would be stamped before the
+    order existed. ``before``: the stamp and session of the bar ahead of the first."""
+    opened: IntArray = timestamps - interval
+    if len(timestamps) > 1:
+        same = sessions[1:] == sessions[:-1]
+        opened[1:] = np.where(same, np.maximum(opened[1:], timestamps[:-1]), opened[1:])
+    if before is not None and len(timestamps) and sessions[0] == before[1]:
+        opened[0] = max(int(opened[0]), before[0])
+    return opened
 
 
 def _bar_interval(timestamps: IntArray, sessions: DayArray, config: BarOptions, path: Path) -> int:
