@@ -496,3 +496,26 @@ def test_a_bar_that_opened_before_the_decision_never_fills_it() -> None:
     assert svc.process(ggg_only).fills == ()
     (fill,) = svc.process(two_lengths(D1, time(12, 0), (100.0, 101.0, 99.0, 100.5))).fills
     assert (fill.order_id, fill.price, fill.timestamp) == (order.id, D(50), at(D1, time(11, 0)))
+
+
+def test_on_a_bar_that_opened_before_the_decision_day_ends_and_on_close_fills() -> None:
+    # Decided at 15:30 for GGG, whose hourly bar 15:00-16:00 closes the session: it cannot
+    # trade on that bar's open or range (partly before the decision), but its close (50.5)
+    # comes after, and its session ends on it. The DAY buy limit at 60 (the bar's range
+    # reaches it) expires at 16:00 instead of living into the next session; the
+    # market-on-close fills at 50.5 instead of a session late.
+    svc = SimulatedExecutionService()
+    svc.process(intraday(D1, time(15, 30)))
+    day = svc.submit(
+        request(TimeInForce.DAY, symbol="GGG", type="limit", limit_price=D(60)),
+        at=at(D1, time(15, 30)),
+    )
+    on_close = svc.submit(request(symbol="GGG", type="market_on_close"), at=at(D1, time(15, 30)))
+    report = svc.process(two_lengths(D1, time(16, 0), (100.0, 101.0, 99.0, 100.5)))
+    assert [(f.order_id, f.price, f.timestamp) for f in report.fills] == [
+        (on_close.id, D("50.5"), at(D1, time(16, 0)))
+    ]
+    expired = [u for u in report.updates if u.order_id == day.id]
+    assert [(u.status, u.reason) for u in expired] == [
+        (OrderStatus.EXPIRED, f"DAY order not filled in its session {D1}")
+    ]

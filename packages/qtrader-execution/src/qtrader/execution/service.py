@@ -323,11 +323,6 @@ class SimulatedExecutionService:
             if created_at >= timestamp:
                 continue  # decided on these bars (or later): not active yet
             symbol = order.symbol
-            if created_at > (opened_at or bars.opened_at_of(symbol)):
-                # The symbol's bar began before the decision (an hourly bar that opened at
-                # 10:00, after a decision at 10:30 on a 30-minute bar): its open and range
-                # are partly before the order existed. It waits for the symbol's next bar.
-                continue
             bar = prices.get(symbol)
             if bar is None:
                 i = column_index(symbol)
@@ -336,6 +331,14 @@ class SimulatedExecutionService:
                     bars.open, bars.high, bars.low, bars.close, i, bars.volume
                 )
                 prices[symbol] = bar
+            if created_at > (opened_at or bars.opened_at_of(symbol)):
+                # The symbol's bar began before the decision (an hourly bar that opened at
+                # 10:00, after a decision at 10:30 on a 30-minute bar): its open and range
+                # are partly before the order existed, so it does not trade on them. Its
+                # session still ends on it (DAY), and its close comes after (on close).
+                if not working.plain and (not handled or order.id not in handled):
+                    self._visit(working, bar, step, late=True)
+                continue
             if working.plain:
                 match = match_order(order, working.triggered, bar)
                 working.triggered = match.triggered
@@ -368,9 +371,13 @@ class SimulatedExecutionService:
             }
         )
 
-    def _visit(self, working: WorkingOrder, bar: BarPrices, step: _Step) -> None:
+    def _visit(
+        self, working: WorkingOrder, bar: BarPrices, step: _Step, late: bool = False
+    ) -> None:
         """One bar for an order that is not plain: time in force, market-on-open and
-        -close, trailing stops, bracket entries and exits."""
+        -close, trailing stops, bracket entries and exits. ``late``: the bar opened before
+        the order was decided; only its close may fill it (market-on-close), and a DAY
+        order's session may end on it."""
         order = working.order
         tif = order.time_in_force
         kind = order.type
@@ -378,6 +385,10 @@ class SimulatedExecutionService:
         if tif is DAY or kind is MOO or kind is MOC:
             facts = self._clock.of_bar(order.symbol)
         if self._expired_before(working, facts, step) or not self._may_trade(working, facts):
+            return
+        if late and kind is not MOC:
+            if tif is DAY:
+                self._after_bar(working, facts, NO_MATCH, ZERO, step)
             return
         sibling = working.sibling
         if sibling is not None:
