@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import gc
 import weakref
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from qtrader.engine import BacktestEngine, EngineConfig, EngineError, StrategyError
@@ -190,6 +191,51 @@ def test_corporate_actions_reach_portfolio_on_an_unadjusted_feed() -> None:
     engine, portfolio, *_ = make_engine(slices, ScriptedStrategy())
     engine.run()
     assert portfolio.actions == [split, dividend]
+
+
+def test_an_action_is_stamped_at_the_opening_never_before_the_slice_ahead() -> None:
+    # Daily bars: the split of day 2 is stamped at day 2's opening (09:30), before that
+    # day's fills at the open, not at its 16:00 close. Intraday bars of two lengths: the
+    # 10:30 slice holds AAA's 10:00-10:30 bar and GGG's 09:30-10:30 one; GGG's split goes at
+    # 10:00, when the slice ahead closed (a fill of it may be stamped then), not at 09:30.
+    stamped: list[datetime] = []
+
+    class Recording(FakePortfolioService):
+        def apply_action(self, action: Split | CashDividend, timestamp: datetime) -> None:
+            stamped.append(timestamp)
+
+    split = Split(symbol="AAA", ex_date=DAYS[1], ratio=Decimal(2))
+    slices = daily_slices(DAYS, {"AAA": AAA})
+    slices[1] = BarSlice.from_bars(
+        [slices[1].bar("AAA")], opened_at=slices[1].opened_at, actions=(split,)
+    )
+    ten = ny_close(DAYS[0]).replace(hour=10)
+    half_past = ten.replace(minute=30)
+    intraday = [
+        BarSlice(
+            timestamp=ten, opened_at=ten - timedelta(minutes=30), symbols=("AAA",),
+            open=np.array([10.0]), high=np.array([10.0]), low=np.array([10.0]),
+            close=np.array([10.0]), volume=np.array([1.0]),
+        ),
+        BarSlice(
+            timestamp=half_past, opened_at=half_past - timedelta(hours=1), symbols=("AAA", "GGG"),
+            open=np.array([10.0, 20.0]), high=np.array([10.0, 20.0]), low=np.array([10.0, 20.0]),
+            close=np.array([10.0, 20.0]), volume=np.array([1.0, 1.0]),
+            bars_opened_at=(ten, half_past - timedelta(hours=1)),
+            actions=(Split(symbol="GGG", ex_date=DAYS[0], ratio=Decimal(2)),),
+        ),
+    ]  # fmt: skip
+    for data, symbols in ((slices, ("AAA",)), (intraday, ("AAA", "GGG"))):
+        engine = BacktestEngine(
+            EngineConfig(start=DAYS[0], end=DAYS[-1], symbols=symbols),
+            data=FakeDataService(data),
+            portfolio=Recording(Decimal(1000)),
+            execution=FakeExecutionService(),
+            risk=FakeRiskService(),
+            strategies={"s1": ScriptedStrategy()},
+        )
+        engine.run()
+    assert stamped == [ny_close(DAYS[1]).replace(hour=9, minute=30), ten]
 
 
 @pytest.mark.parametrize(

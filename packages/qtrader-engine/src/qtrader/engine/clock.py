@@ -16,6 +16,11 @@ class SimulationClock:
             raise RuntimeError("the simulation clock has not started: no bar has been processed")
         return self._now
 
+    @property
+    def current(self) -> datetime | None:
+        """The timestamp of the slice being processed; ``None`` before the first."""
+        return self._now
+
     def advance(self, to: datetime) -> None:
         if self._now is not None and to <= self._now:
             raise RuntimeError(

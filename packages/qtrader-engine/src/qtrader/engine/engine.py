@@ -312,10 +312,8 @@ class BacktestEngine:
         return intents
 
     def _step(self, bars: BarSlice, applicable: tuple[type[Split | CashDividend], ...]) -> None:
+        before = self.clock.current  # the slice before this one (None: this is the first)
         self.clock.advance(bars.timestamp)
-        # Actions are booked before the fills of T, which are stamped from T's opening on:
-        # stamped at the opening too, the ledger's times never go backwards.
-        opened_at = bars.opened_at
         for action in bars.actions:  # (1)
             if not isinstance(action, applicable):
                 raise EngineError(
@@ -323,8 +321,13 @@ class BacktestEngine:
                     f"sent a corporate action ({action.kind} of {action.symbol} on "
                     f"{action.ex_date}); applying it would count it twice"
                 )
-            self._portfolio.apply_action(action, opened_at)
-            self._recorder.updates(self._execution.apply_action(action, opened_at))
+            # Booked before the fills of T, which are stamped from T's opening on: stamped
+            # at the opening too (no earlier than the slice before closed: with bars of
+            # different lengths an hourly bar opens before the last 30-minute one closed),
+            # the ledger's times never go backwards.
+            at = bars.opened_at if before is None else max(bars.opened_at, before)
+            self._portfolio.apply_action(action, at)
+            self._recorder.updates(self._execution.apply_action(action, at))
             if isinstance(action, Split):
                 # Strategies see history split-adjusted as of T: only now, at the ex-date,
                 # are the earlier bars rescaled; nothing before T knew of this split.
