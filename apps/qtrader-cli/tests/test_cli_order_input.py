@@ -157,15 +157,16 @@ def test_a_replace_passes_risk_and_whole_lots_like_a_new_order(tiny: Path) -> No
     # Before: the buy of 1 became 5,000 at a limit of 20 (100,000 against 10,000 of cash)
     # with no risk decision, and a replace to 7.5 shares left a fractional order.
     decisions = csv.DictReader((out / "risk_decisions.csv").read_text().splitlines())
-    assert [(d["intent"], d["approved"], d["reason"]) for d in decisions] == [
-        ("buy 1 limit", "true", ""),
+    assert [(d["intent"], d["approved"], d["reason"], d["replaces"]) for d in decisions] == [
+        ("buy 1 limit", "true", "", ""),
         (
             "buy 5000 limit",
             "false",
-            "replace of O-000001: allow_margin is false: buy 5000 AAA at 20 costs 100000, "
-            "above the budget 10000 (cash 10000 - committed 0 - buffer 0)",
+            "allow_margin is false: buy 5000 AAA at 20 costs 100000, above the budget 10000 "
+            "(cash 10000 - committed 0 - buffer 0)",
+            "O-000001",
         ),
-        ("buy 7 limit", "true", "replace of O-000001"),
+        ("buy 7 limit", "true", "", "O-000001"),
     ]
     updates = (out / "order_updates.csv").read_text().splitlines()
     assert [line.split(",")[1:] for line in updates[1:]] == [

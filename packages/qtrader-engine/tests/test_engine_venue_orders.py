@@ -158,3 +158,27 @@ def test_orders_the_venue_placed_are_recorded_with_the_others() -> None:
         ("FAKE-1", None, ny_close(DAYS[0])),
         ("FAKE-1-SL", "FAKE-1", ny_close(DAYS[1])),
     ]
+
+
+def test_a_replace_that_only_takes_risk_off_is_not_put_to_risk() -> None:
+    # A resting buy of 8 at 1 under a cap of 10. Less to fill (6) or a lower limit (0.5)
+    # only takes risk off: sent without asking risk, which might refuse even that (a
+    # tripped breaker refuses every buy) and so leave the larger order working. More to
+    # fill (12) or a higher limit is put to risk: 12 is over the cap and not sent.
+    def shrink_then_grow(ctx: StrategyContext) -> None:
+        if ctx.timestamp == ny_close(DAYS[0]):
+            ctx.buy("AAA", 8, limit_price=Decimal(1))  # never reached: rests
+        elif ctx.timestamp == ny_close(DAYS[1]):
+            (order,) = ctx.open_orders()
+            ctx.replace(order.id, quantity=6)
+            ctx.replace(order.id, limit_price=Decimal("0.5"))
+            ctx.replace(order.id, quantity=12)
+            ctx.replace(order.id, limit_price=Decimal(2))
+
+    venue, risk = FakeExecutionService(), CappedRisk(Decimal(10))
+    _, updates = run(ScriptedStrategy(shrink_then_grow), venue, risk)
+    asked = [(i.quantity, i.limit_price) for i in risk.seen if isinstance(i, OrderRequest)]
+    assert asked == [(8, 1), (12, Decimal("0.5")), (6, 2)]
+    assert [u.reason for u in updates] == ["quantity 6", "limit_price 0.5", "limit_price 2"]
+    (working,) = venue.open_orders()
+    assert (working.quantity, working.limit_price) == (6, 2)

@@ -302,7 +302,7 @@ def test_replace_moves_a_stop_loss_exit() -> None:
         ({}, "nothing to change (give quantity, limit_price or stop_price)"),
         ({"stop_price": D(90)}, "a limit order takes no stop_price"),
         ({"limit_price": D(-1)}, "limit_price: Input should be greater than 0"),
-        ({"quantity": D(0)}, "quantity: Input should be greater than 0"),
+        ({"quantity": D(0)}, "quantity 0 to fill is not positive (cancel the order instead)"),
     ],
 )
 def test_a_replace_the_venue_cannot_make_leaves_the_order_as_it_was(

@@ -294,7 +294,7 @@ def test_the_fills_of_a_bar_come_in_time_order_not_submission_order() -> None:
     # (101.13, 09:30), the sell later in the bar when the high (103) reaches its limit
     # (stamped at the close). They used to come sell first, so the ledger went back from
     # 16:00 to 09:30 and the round trips saw a short that never existed.
-    svc = SimulatedExecutionService()
+    svc = SimulatedExecutionService(load_execution_config({"lifecycle_updates": True}))
     day1, day2 = date(2024, 6, 3), date(2024, 6, 4)
     sell = svc.submit(
         OrderRequest(
@@ -307,8 +307,15 @@ def test_the_fills_of_a_bar_come_in_time_order_not_submission_order() -> None:
         OrderRequest(strategy_id="s1", symbol="AAA", side="buy", quantity=D(100)),
         at=ny_close(day1),
     )
-    fills = svc.process(bar_slice(day2, (101.13, 103.0, 101.0, 102.0))).fills
-    assert [(f.order_id, f.price, f.timestamp) for f in fills] == [
+    report = svc.process(bar_slice(day2, (101.13, 103.0, 101.0, 102.0)))
+    assert [(f.order_id, f.price, f.timestamp) for f in report.fills] == [
         (buy.id, D("101.13"), ny_open(day2)),
         (sell.id, D("101.5"), ny_close(day2)),
+    ]
+    # Their updates too: the acceptances (decided on day 1), then the fills in time order.
+    assert [(u.order_id, u.status.value, u.timestamp) for u in report.updates] == [
+        (sell.id, "accepted", ny_close(day1)),
+        (buy.id, "accepted", ny_close(day1)),
+        (buy.id, "filled", ny_open(day2)),
+        (sell.id, "filled", ny_close(day2)),
     ]

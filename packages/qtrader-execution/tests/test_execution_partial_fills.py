@@ -175,24 +175,30 @@ def test_acceptances_are_reported_even_when_nothing_is_left_to_match() -> None:
 
 
 def test_replacing_the_quantity_of_a_partly_filled_order() -> None:
+    # The quantity asked is what is left to fill, as open_orders() shows it: 300 with 100
+    # filled shows 200 left; a replace to 50 leaves 50 to fill (150 in total). It was the
+    # new total, which a strategy could not read from open_orders(), and risk then counted
+    # the filled part twice.
     svc = service()
     placed = svc.submit(request("300"), at=ny_close(DAYS[0]))
     svc.process(bar(DAYS[1], 10, 10, 10, 10, 1000))  # 100 filled
-    # Down to 150 in total: 50 left. Not above the 100 filled: refused.
+    (working,) = svc.open_orders()
+    assert working.quantity == D(200)
     refused = svc.replace(
-        ReplaceRequest(strategy_id="s1", order_id=placed.id, quantity=D(100)), ny_close(DAYS[1])
+        ReplaceRequest(strategy_id="s1", order_id=placed.id, quantity=D(0)), ny_close(DAYS[1])
     )
     assert refused is not None
     assert refused.status is OrderStatus.PARTIALLY_FILLED
     assert refused.reason == (
-        "replace refused: quantity 100 is not above the 100 already filled "
-        "(cancel the order instead)"
+        "replace refused: quantity 0 to fill is not positive (cancel the order instead)"
     )
     update = svc.replace(
-        ReplaceRequest(strategy_id="s1", order_id=placed.id, quantity=D(150)), ny_close(DAYS[1])
+        ReplaceRequest(strategy_id="s1", order_id=placed.id, quantity=D(50)), ny_close(DAYS[1])
     )
     assert update is not None
-    assert (update.status, update.reason) == (OrderStatus.REPLACED, "replaced: quantity 300 -> 150")
+    assert (update.status, update.reason) == (OrderStatus.REPLACED, "replaced: quantity 200 -> 50")
+    (left,) = svc.open_orders()
+    assert left.quantity == D(50)
     (fill,) = svc.process(bar(DAYS[2], 11, 11, 11, 11, 1000)).fills
     assert fill.quantity == D(50)
     assert svc.open_orders() == ()

@@ -89,14 +89,6 @@ class LookaheadReport:
         return not self.findings
 
 
-def _replace_of(reason: str) -> str:
-    """``replace of O-000001: `` for risk's decision of a replace (the order it would make
-    is its intent), else nothing."""
-    if reason.startswith("replace of "):
-        return reason.split(":", 1)[0] + ": "
-    return ""
-
-
 def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[Cut]]:
     """The decisions of a run (the intents handed to risk, and the cancels and replaces of
     working orders: decisions too), in time order, and where its data may be cut: after
@@ -109,7 +101,7 @@ def _run(config: BacktestConfig, base_dir: Path) -> tuple[list[Decision], list[C
                 d.timestamp.isoformat(),
                 d.intent.strategy_id,
                 d.intent.symbol,
-                _replace_of(d.reason)
+                ("" if d.replaces is None else f"replace of {d.replaces}: ")
                 + ", ".join(f"{k}={v}" for k, v in d.intent.model_dump(mode="json").items()),
             ),
         )

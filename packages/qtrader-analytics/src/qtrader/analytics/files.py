@@ -493,14 +493,15 @@ DECISION_HEADERS = (
     "order_quantity",
     "reason",
     "figures",
+    "replaces",
 )
 
 
 def _decisions_table(
     decisions: Sequence[RiskDecision], stamps: _Stamps, with_header: bool = True
 ) -> str:
-    timestamps, intents, approved, orders, reasons, figures = _values(
-        decisions, "timestamp", "intent", "approved", "order", "reason", "figures"
+    timestamps, intents, approved, orders, reasons, figures, replaces = _values(
+        decisions, "timestamp", "intent", "approved", "order", "reason", "figures", "replaces"
     )
     return _csv(
         DECISION_HEADERS,
@@ -513,6 +514,7 @@ def _decisions_table(
             [None if order is None else order.quantity for order in orders],  # type: ignore[attr-defined]
             reasons,
             _figures(figures),  # type: ignore[arg-type]
+            replaces,
         ),
         stamps,
         with_header,

@@ -98,7 +98,13 @@ class RefusalCollector:
                 strategy, symbol = "", ""
             found.append(Refusal(update.timestamp, strategy, symbol, "venue", update.reason))
         found.extend(
-            Refusal(d.timestamp, d.intent.strategy_id, d.intent.symbol, "risk", d.reason)
+            Refusal(
+                d.timestamp,
+                d.intent.strategy_id,
+                d.intent.symbol,
+                "risk",
+                d.reason if d.replaces is None else f"replace of {d.replaces}: {d.reason}",
+            )
             for d in decisions
             if not d.approved
         )

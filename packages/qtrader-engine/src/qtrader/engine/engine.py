@@ -48,6 +48,7 @@ from qtrader.models import (
     RecordSink,
     ReplaceRequest,
     RiskService,
+    Side,
     Split,
     Strategy,
     StreamRequest,
@@ -365,15 +366,17 @@ class BacktestEngine:
                 record_order(submit(decision.order, bars.timestamp))
 
     def _replace(self, change: ReplaceRequest, at: datetime) -> OrderUpdate | None:
-        """Send a replace to the venue if risk approves, as asked, the order it would make.
+        """Send a replace to the venue; one that adds risk only if risk approves, as asked,
+        the order it would make.
 
         A replace can make an order as large or as costly as a new one (a buy of 1 turned
-        into 5,000 at a higher limit), so it passes risk as one: the order as it would
-        stand, checked against the other working orders (not a bracket exit's sibling:
-        one of the two fills), its decision recorded with the reason naming the replace.
-        Resized or rejected, the replace is not sent (the order stays as it was) and the
-        strategy's log says why. The quantity checked is the new total: for an order
-        partly filled already, more than it would leave to fill."""
+        into 5,000 at a higher limit), so one that adds risk (more left to fill, or a buy
+        valued higher) passes risk as a new order would: the order as it would stand,
+        checked against the other working orders (not a bracket exit's sibling: one of the
+        two fills), its decision recorded with ``replaces`` naming the order. Resized or
+        rejected, it is not sent (the order stays as it was) and the strategy's log says
+        why. One that only takes risk off (less to fill, a lower buy price, any sell
+        price) goes straight to the venue: refusing it would leave more risk working."""
         working = self._execution.open_orders()
         current = next((o for o in working if o.id == change.order_id), None)
         if current is None or current.strategy_id != change.strategy_id or not change.changes():
@@ -382,6 +385,8 @@ class BacktestEngine:
         try:
             asked = OrderRequest.model_validate({**fields, **change.changes()})
         except ValueError:  # an impossible change: the venue refuses it with its reason
+            return self._execution.replace(change, at)
+        if not _adds_risk(current, asked, self._view.last_price(asked.symbol)):
             return self._execution.replace(change, at)
         # Without the order itself, and for a bracket's exit without its sibling: one of
         # the two fills, never both, and the exit asked stands for the pair.
@@ -392,8 +397,7 @@ class BacktestEngine:
         prices = self._last_prices({asked.symbol, *(o.symbol for o in others)})
         (decision,) = self._risk.decide([asked], self._view, prices, at, others)
         done = decision.order is not None and decision.order.quantity == asked.quantity
-        why = f"replace of {current.id}" + (f": {decision.reason}" if decision.reason else "")
-        self._recorder.decision(decision.model_copy(update={"reason": why}))
+        self._recorder.decision(decision.model_copy(update={"replaces": current.id}))
         if done:
             return self._execution.replace(change, at)
         logger.getChild(change.strategy_id).warning(
@@ -427,3 +431,23 @@ def _declared(strategy: Strategy) -> int | None:
     """The ``history_bars`` a strategy declares (at least 1), ``None`` if it does not."""
     wanted = getattr(strategy, "history_bars", None)
     return None if wanted is None else max(1, int(wanted))
+
+
+def _adds_risk(current: OrderRequest, asked: OrderRequest, price: Decimal | None) -> bool:
+    """Whether ``asked`` (an order as a replace would make it) could breach a limit that
+    ``current`` (it as it works now, ``quantity`` what is left to fill) could not: more to
+    fill, or for a buy a higher price to pay (its limit, else its stop when above the last
+    price, as risk values a buy)."""
+    if asked.quantity > current.quantity:
+        return True
+    if asked.side is Side.SELL:
+        return False
+    return _buy_price(asked, price) > _buy_price(current, price)
+
+
+def _buy_price(order: OrderRequest, price: Decimal | None) -> Decimal:
+    if order.limit_price is not None:
+        return order.limit_price
+    if order.stop_price is not None:
+        return order.stop_price if price is None else max(order.stop_price, price)
+    return price if price is not None else Decimal(0)

@@ -220,11 +220,13 @@ class SimulatedExecutionService:
     def replace(self, request: ReplaceRequest, at: datetime) -> OrderUpdate | None:
         """Modify a working order's quantity, limit or stop price, decided at ``at``.
 
-        The order keeps its id, its place in the book and what it has filled; the change
-        applies from the next bar on. Returns ``REPLACED`` with what changed; an
-        impossible change (another strategy's order, a price its type does not take, a
-        quantity not above what has filled, a trailing stop's stop) leaves the order as
-        it was and is answered with its current status (``ACCEPTED`` or
+        ``quantity`` is what is left to fill after the change, as ``open_orders`` shows
+        it (what has filled stays filled). The order keeps its id, its place in the book
+        and what it has filled; the change applies from the next bar on. Returns
+        ``REPLACED`` with what changed; an impossible change (another strategy's order, a
+        price its type does not take, a quantity that is not positive or not a whole
+        number of lots, a trailing stop's stop, the stop of a stop that triggered) leaves
+        the order as it was and is answered with its current status (``ACCEPTED`` or
         ``PARTIALLY_FILLED``) and the reason; ``None`` if the order is not working.
         """
         self._check_decision_time(at, "replace")
@@ -233,45 +235,36 @@ class SimulatedExecutionService:
             return None
         order = working.order
         current = OrderStatus.PARTIALLY_FILLED if working.filled_quantity else OrderStatus.ACCEPTED
-        changes = request.changes()
+        asked = request.changes()
+        left = asked.get("quantity")
         why = ""
         if request.strategy_id != order.strategy_id:
             why = f"the order belongs to strategy {order.strategy_id}, not {request.strategy_id}"
-        elif not changes:
+        elif not asked:
             why = "nothing to change (give quantity, limit_price or stop_price)"
-        elif order.type is TRAILING and "stop_price" in changes:
+        elif order.type is TRAILING and "stop_price" in asked:
             why = "a trailing stop's stop follows the market; replace it by a new order"
-        elif working.triggered and "stop_price" in changes:
+        elif working.triggered and "stop_price" in asked:
             why = (
                 "its stop has triggered (it now works as a "
                 f"{'limit' if order.limit_price is not None else 'market'} order)"
             )
+        elif left is not None and left <= 0:
+            why = f"quantity {left} to fill is not positive (cancel the order instead)"
+        elif left is not None and left % working.lot:
+            why = f"quantity {left} is not a whole number of lots of {working.lot}"
         if why:
             return _update(order.id, current, at, f"replace refused: {why}")
+        changes = dict(asked)
+        if left is not None:
+            changes["quantity"] = working.filled_quantity + left  # the order's new total
         new = replaced(order, changes)
         if isinstance(new, str):
             return _update(order.id, current, at, f"replace refused: {new}")
-        if "quantity" in changes and new.quantity % working.lot:
-            return _update(
-                order.id,
-                current,
-                at,
-                f"replace refused: quantity {new.quantity} is not a whole number of lots of "
-                f"{working.lot}",
-            )
-        if new.quantity <= working.filled_quantity:
-            return _update(
-                order.id,
-                current,
-                at,
-                f"replace refused: quantity {new.quantity} is not above the "
-                f"{working.filled_quantity} already filled (cancel the order instead)",
-            )
+        before = {**order.__dict__, "quantity": working.remaining}
+        done = ", ".join(f"{name} {before[name]} -> {value}" for name, value in asked.items())
         self._book.replace(working, new)
         working.trail_view = None
-        done = ", ".join(
-            f"{name} {getattr(order, name)} -> {value}" for name, value in changes.items()
-        )
         return _update(order.id, OrderStatus.REPLACED, at, f"replaced: {done}")
 
     def open_orders(self, strategy_id: str | None = None) -> tuple[Order, ...]:
@@ -356,17 +349,19 @@ class SimulatedExecutionService:
             self._grow_exits(step)
         if not step.fills and not step.updates and not step.orders:
             return _NOTHING
-        fills = step.fills
+        fills, updates = step.fills, step.updates
         if len(fills) > 1:
             # In time order: a market buy filled at the open (stamped then) comes before a
             # limit sell submitted earlier that filled later in the bar (stamped at its
             # close), so the portfolio, the ledger and the round trips see them as they
             # happened. The sort is stable: fills at one time keep submission order.
             fills.sort(key=_time_of)
+        if len(updates) > 1:
+            updates.sort(key=_time_of)  # likewise (a fill's update, an expiry at the close)
         return ExecutionReport.trusted(
             {
                 "fills": tuple(fills),
-                "updates": tuple(step.updates),
+                "updates": tuple(updates),
                 "orders": tuple(step.orders),
             }
         )

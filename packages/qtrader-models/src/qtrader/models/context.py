@@ -424,8 +424,9 @@ class OrderHelpers(ABC):
         and place) from the next bar on. The venue answers with an order update:
         ``REPLACED`` and what changed, or the order's status and why it could not. A value
         that is not a number (or not positive) is refused with a reason, like a bad order.
-        ``quantity`` is the order's new total (what has filled included), rounded toward
-        zero to the lot size like an order's; one that rounds to nothing is refused."""
+        ``quantity`` is what is left to fill after the change (as ``open_orders()`` shows
+        it; what has filled stays filled), rounded toward zero to the lot size like an
+        order's; one that rounds to nothing is refused."""
         working = {o.id: o.symbol for o in self.open_orders()}
         try:
             new_quantity = _decimal_or_none(quantity)

@@ -208,8 +208,10 @@ class Order(OrderRequest):
 class ReplaceRequest(FrozenModel):
     """A strategy's request to modify a working order (cancel/replace; it keeps its id).
 
-    ``None`` leaves a field as it is. The values are checked by the venue, which
-    refuses an impossible change with a reason rather than raising, like a broker.
+    ``None`` leaves a field as it is. ``quantity`` is what is left to fill after the
+    change, as ``open_orders`` shows it (what has filled stays filled). The values are
+    checked by the venue, which refuses an impossible change with a reason rather than
+    raising, like a broker.
     """
 
     strategy_id: str = Field(min_length=1)

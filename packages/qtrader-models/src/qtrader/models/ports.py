@@ -136,11 +136,11 @@ class ExecutionService(Protocol):
         ...
 
     def replace(self, request: ReplaceRequest, at: datetime) -> OrderUpdate | None:
-        """Modify a working order's quantity or prices, decided at ``at`` (it keeps its id
-        and place; the change applies from the next bar on). An update with status
-        ``REPLACED`` says what changed; a change the venue cannot make leaves the order as
-        it was and is answered with its current status and the reason; ``None`` when the
-        order is not working any more."""
+        """Modify a working order's quantity (what is left to fill) or prices, decided at
+        ``at`` (it keeps its id and place; the change applies from the next bar on). An
+        update with status ``REPLACED`` says what changed; a change the venue cannot make
+        leaves the order as it was and is answered with its current status and the
+        reason; ``None`` when the order is not working any more."""
         ...
 
     def process(self, bars: BarSlice) -> ExecutionReport:

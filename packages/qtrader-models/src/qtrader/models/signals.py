@@ -47,6 +47,9 @@ class RiskDecision(FrozenModel):
     approved: bool
     reason: str = ""
     figures: dict[str, Decimal] = Field(default_factory=dict)
+    replaces: str | None = None
+    """The working order a replace would change (``intent`` is that order as the replace
+    would make it); ``None`` for a new intent."""
 
     @model_validator(mode="after")
     def _rejection_has_no_order(self) -> RiskDecision:
