@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 from typer.testing import CliRunner
 
+from qtrader.cli.config import bool_misreads
 from qtrader.cli.main import app
 
 runner = CliRunner()
@@ -186,3 +188,24 @@ def test_a_data_file_missing_a_column_names_it(tiny: Path) -> None:
     assert code == 2
     assert "volume" in output
     assert "AAA.csv" in output.replace("\n", "")
+
+
+def test_a_boolean_read_as_a_number_is_found_by_alias_in_sets_and_in_the_data_block(
+    tiny: Path,
+) -> None:
+    class Params(BaseModel):
+        model_config = ConfigDict(populate_by_name=True)
+        lambda_: float = Field(default=0.0, alias="lambda")
+        windows: set[int] = Field(default_factory=set)
+        on: bool = False
+
+    given = {"lambda": True, "windows": [True, 5], "on": True}
+    assert bool_misreads(given, Params.model_validate(given), ("p",)) == [
+        ("p", "lambda"),
+        ("p", "windows"),
+    ]
+    # The data block is an adapter's config, checked as written too (it ran as 1 row a chunk).
+    edit(tiny, "source: csv", "source: parquet")
+    code, output = run(edit(tiny, "  path: data\n", "  path: data\n  chunk_rows: yes\n"))
+    assert code == 2
+    assert "data.chunk_rows: expected a number, got a boolean" in output, output

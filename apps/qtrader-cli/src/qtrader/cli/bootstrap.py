@@ -103,11 +103,17 @@ def build_data(config: BacktestConfig, base_dir: Path) -> HistoricalDataService:
     ``qtrader-data`` (paths in the block are relative to the config file)."""
     use_jemalloc_pool()  # memory read and freed goes back (see its docstring)
     name = config.data.source
+    options = config.data.options
     try:
-        return _validated(
+        # Checked as written first: a boolean read as a number (``chunk_rows: yes``).
+        _validated(
             "data",
-            lambda: open_data_service(name, config.data.options, base_dir=base_dir),
+            lambda: parse_source_config(name, options, base_dir=base_dir),
             config.as_written,
+            options,
+        )
+        return _validated(
+            "data", lambda: open_data_service(name, options, base_dir=base_dir), config.as_written
         )
     except UnknownSourceError as exc:
         raise ConfigError(f"data.source: {exc.message}") from exc

@@ -170,8 +170,10 @@ def bool_misreads(given: object, validated: object, path: KeyPath = ()) -> list[
     found: list[KeyPath] = []
     if isinstance(given, Mapping):
         for key, value in given.items():
-            if isinstance(validated, BaseModel) and key in type(validated).model_fields:
-                found += bool_misreads(value, getattr(validated, key), (*path, key))
+            if isinstance(validated, BaseModel):
+                name = _field_of(type(validated), key)
+                if name is not None:
+                    found += bool_misreads(value, getattr(validated, name), (*path, key))
             elif isinstance(validated, Mapping) and key in validated:
                 found += bool_misreads(value, validated[key], (*path, key))
     elif (
@@ -181,7 +183,22 @@ def bool_misreads(given: object, validated: object, path: KeyPath = ()) -> list[
     ):
         for index, (value, made) in enumerate(zip(given, validated, strict=True)):
             found += bool_misreads(value, made, (*path, index))
+    elif (
+        isinstance(given, list)
+        and isinstance(validated, set | frozenset)
+        and any(isinstance(v, bool) for v in given)
+        and not any(isinstance(v, bool) for v in validated)
+    ):
+        found.append(path)  # [true, 5] made {1, 5}
     return found
+
+
+def _field_of(model: type[BaseModel], key: object) -> str | None:
+    """The field of ``model`` that ``key`` (its name or its alias) sets."""
+    fields = model.model_fields
+    if key in fields:
+        return str(key)
+    return next((name for name, field in fields.items() if field.alias == key), None)
 
 
 def refuse_bool_misreads(given: object, validated: object, prefix: KeyPath = ()) -> None:
