@@ -67,6 +67,7 @@ def test_the_grid_is_the_product_in_order_and_the_constraint_skips_points() -> N
         ("a <", "not an expression"),
         ("a in (1, 2)", "only <, <="),
         ("a ** 2 > 1", r"only \+ - \* / // % are allowed"),
+        ("strategies.2.params.fast < 3", "'strategies.2.params.fast' is not a swept key"),
     ],
 )
 def test_a_bad_constraint_is_refused_before_any_run(text: str, problem: str) -> None:
@@ -170,6 +171,14 @@ def test_a_list_entry_is_swept_by_its_index(tiny: Path, tmp_path: Path) -> None:
     assert [r["strategy.b.pnl"] for r in rows] == ["-350.0", "-700.0"]
 
 
+def test_a_constraint_names_keys_with_a_list_index() -> None:
+    # "strategies.1.params.fast" is no Python expression: it was "invalid syntax".
+    keys = ["strategies.1.params.fast", "strategies.1.params.slow"]
+    where = Constraint("strategies.1.params.fast < strategies.1.params.slow", keys)
+    assert where(dict(zip(keys, (2, 3), strict=True)))
+    assert not where(dict(zip(keys, (3, 3), strict=True)))
+
+
 def test_a_key_through_a_list_needs_an_index_it_has() -> None:
     document = {"strategies": [{"params": {}}], "start": "2024-01-02"}
     assert with_values(document, {"strategies.0.params.fast": 3})["strategies"] == [
@@ -179,6 +188,10 @@ def test_a_key_through_a_list_needs_an_index_it_has() -> None:
         with_values(document, {"strategies.2.params.fast": 3})
     with pytest.raises(SweepError, match=r"strategies\.fast: the list has 1 entries"):
         with_values(document, {"strategies.fast.params.x": 3})
+    with pytest.raises(SweepError, match=r"strategies\.²: the list has 1 entries"):
+        with_values(document, {"strategies.².params.x": 3})
+    with pytest.raises(SweepError, match=r"tags\.0: the list is empty"):
+        with_values({"tags": []}, {"tags.0": "x"})
     with pytest.raises(SweepError, match="start is not a mapping or a list in the config"):
         with_values(document, {"start.day": 3})
 

@@ -7,6 +7,7 @@ import ast
 import itertools
 import operator
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,15 +118,36 @@ class Constraint:
 
     def __init__(self, text: str, keys: Sequence[str]) -> None:
         self.text = text
+        # A key with a list index (``strategies.1.params.fast``) is no Python name: each
+        # swept key is parsed as a stand-in name and read back as itself.
+        self._stand_ins: dict[str, str] = {}
+        source = text
+        for number, key in enumerate(sorted(keys, key=len, reverse=True)):
+            pattern = rf"(?<![\w.]){re.escape(key)}(?![\w.])"
+            named = all(part.isidentifier() for part in key.split("."))
+            if not named and re.search(pattern, source):
+                stand_in = f"__swept_{number}"
+                source = re.sub(pattern, stand_in, source)
+                self._stand_ins[stand_in] = key
         try:
-            self._tree = ast.parse(text, mode="eval").body
+            self._tree = ast.parse(source, mode="eval").body
         except SyntaxError as exc:
+            for token in re.findall(r"[A-Za-z_]\w*(?:\.\w+)+", source):
+                if any(part[:1].isdigit() for part in token.split(".")):  # a list index
+                    raise SweepError(
+                        f"--where {text!r}: {token!r} is not a swept key "
+                        f"(swept: {', '.join(sorted(keys))})"
+                    ) from exc
             raise SweepError(f"--where {text!r}: not an expression: {exc.msg}") from exc
         self._keys = set(keys)
         self._check(self._tree)
 
-    def _check(self, node: ast.AST) -> None:
+    def _key(self, node: ast.AST) -> str | None:
         name = _dotted(node)
+        return None if name is None else self._stand_ins.get(name, name)
+
+    def _check(self, node: ast.AST) -> None:
+        name = self._key(node)
         if name is not None:
             if name not in self._keys:
                 raise SweepError(
@@ -160,7 +182,7 @@ class Constraint:
             ) from exc
 
     def _eval(self, node: ast.AST, point: Mapping[str, Any]) -> Any:
-        name = _dotted(node)
+        name = self._key(node)
         if name is not None:
             return point[name]
         if isinstance(node, ast.Constant):

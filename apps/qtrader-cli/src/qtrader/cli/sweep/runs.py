@@ -57,11 +57,13 @@ def with_values(document: dict[str, Any], point: dict[str, Any]) -> dict[str, An
 
 
 def _list_index(node: list[Any], part: str, key: str, where: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise SweepError(
-            f"--grid {key}: {where}: the list has {len(node)} entries, so its index is one "
-            f"of 0..{len(node) - 1}"
+    if not (part.isascii() and part.isdecimal()) or int(part) >= len(node):
+        has = (
+            "the list is empty"
+            if not node
+            else f"the list has {len(node)} entries, so its index is one of 0..{len(node) - 1}"
         )
+        raise SweepError(f"--grid {key}: {where}: {has}")
     return int(part)
 
 
