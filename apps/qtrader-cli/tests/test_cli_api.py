@@ -83,3 +83,36 @@ def test_a_dict_with_a_boolean_for_a_number_is_refused() -> None:
                 "strategy": {"name": "buy_and_hold"},
             }
         )
+
+
+def test_tables_keep_names_as_written_and_parse_every_time(tiny: Path) -> None:
+    # The ticker NA and the strategy id "null" were read as missing values, and orders'
+    # created_at stayed text.
+    (tiny / "data" / "AAA.csv").rename(tiny / "data" / "NA.csv")
+    config = tiny / "config.yaml"
+    text = config.read_text().replace("symbols: [AAA]", "symbols: [NA]")
+    config.write_text(text.replace("  name: sma_crossover", '  id: "null"\n  name: sma_crossover'))
+    run = run_backtest(config)
+    assert run.fills[["symbol", "strategy_id"]].to_dict("records") == [
+        {"symbol": "NA", "strategy_id": "null"},
+        {"symbol": "NA", "strategy_id": "null"},
+    ]
+    assert run.orders["created_at"].iloc[0] == pd.Timestamp("2024-01-10 21:00", tz="UTC")
+    assert run.orders["limit_price"].isna().all()  # an empty field is still missing
+
+
+def test_a_relative_base_dir_writes_a_config_that_runs_again(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tiny.parent)
+    model = load_config(tiny / "config.yaml").model_dump(mode="json")
+    model["data"]["path"] = "data"  # relative to base_dir
+    first = run_backtest(model, base_dir=tiny.name, output=str(tiny / "out"))
+    again = run_backtest(tiny / "out" / "config.yaml")
+    assert again.fills.equals(first.fills)
+
+
+@pytest.mark.parametrize("config", [[1, 2], 5, None])
+def test_a_config_that_is_no_mapping_is_named(config: object) -> None:
+    with pytest.raises(ConfigError, match="expected a config file's path, a mapping of its keys"):
+        run_backtest(config)  # type: ignore[arg-type]

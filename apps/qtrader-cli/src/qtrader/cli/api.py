@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 
 ConfigLike = str | Path | Mapping[str, Any] | BacktestConfig
 
+# Columns of names and words, read as text whatever they hold.
+_TEXT_COLUMNS = (
+    "strategy_id", "symbol", "order_id", "fill_id", "id", "tag", "reference", "parent_id",
+    "close_lots", "lots_closed", "lots_named", "reason", "intent", "figures", "status",
+    "side", "order_side", "type", "time_in_force", "direction", "replaces",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class BacktestRun:
@@ -63,9 +70,16 @@ class BacktestRun:
         if key not in self._tables:
             known = ", ".join(sorted(n.removesuffix(".csv") for n in self._tables))
             raise KeyError(f"no result table {name!r}; the tables are {known}")
-        frame = pd.read_csv(io.StringIO(self._tables[key]))
+        # Only an empty field is missing: "NA", "null" or "TRUE" are tickers or ids as
+        # written, and names are text ("001" is not the number 1).
+        frame = pd.read_csv(
+            io.StringIO(self._tables[key]),
+            keep_default_na=False,
+            na_values=[""],
+            dtype=dict.fromkeys(_TEXT_COLUMNS, str),
+        )
         for column in frame.columns:
-            if column == "timestamp" or column.endswith("_time"):
+            if column == "timestamp" or column.endswith(("_time", "_at")):
                 frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame
 
@@ -100,16 +114,21 @@ def run_backtest(
     if isinstance(config, str | Path):
         path = Path(config)
         model = load_config(path)
-        folder = path.resolve().parent if base_dir is None else Path(base_dir)
+        folder = path.resolve().parent if base_dir is None else Path(base_dir).resolve()
     else:
         if isinstance(config, BacktestConfig):
             model = config
         else:
+            if not isinstance(config, Mapping):
+                raise ConfigError(
+                    "invalid config: expected a config file's path, a mapping of its keys or a "
+                    f"BacktestConfig, got {type(config).__name__}"
+                )
             try:
                 model = BacktestConfig.model_validate(dict(config))
             except ValidationError as exc:
                 raise ConfigError(f"invalid config\n{describe_validation_error(exc)}") from exc
             refuse_bool_misreads(config, model)
-        folder = Path.cwd() if base_dir is None else Path(base_dir)
+        folder = Path.cwd() if base_dir is None else Path(base_dir).resolve()
     outcome = _run(model, folder, None if output is None else Path(output))
     return BacktestRun(model, outcome.result, outcome.metrics, outcome.anomalies)
