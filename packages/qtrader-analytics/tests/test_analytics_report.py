@@ -48,6 +48,25 @@ def test_monthly_returns_by_hand() -> None:
     assert monthly_returns([]) == {}
 
 
+def test_months_from_an_equity_at_or_below_zero_have_no_return() -> None:
+    # Equity 100 -> -48.8 in March -> -151.2 in April -> 20 in May: from -48.8 to -151.2
+    # the formula gives +210%, a loss shown as a gain; from -151.2 to 20, -113%. Neither
+    # means anything (the metrics leave such returns out); a year holding one has none.
+    equity = [(at(2024, 2, 29), 100.0), (at(2024, 3, 29), -48.8), (at(2024, 4, 30), -151.2),
+              (at(2024, 5, 31), 20.0), (at(2024, 6, 28), 22.0)]  # fmt: skip
+    months = monthly_returns(equity)
+    assert months[(2024, 2)] == 0.0
+    assert months[(2024, 3)] == pytest.approx(-1.488)
+    assert (months[(2024, 4)], months[(2024, 5)]) == (None, None)
+    assert months[(2024, 6)] == pytest.approx(0.1)
+    page = render_report(data(equity=equity, prices=[], trades=[]))
+    monthly = page[page.index('<section id="monthly">') :]
+    monthly = monthly[: monthly.index("</section>")]
+    assert "+210" not in monthly
+    assert "-113" not in monthly
+    assert monthly.count("—") == 3  # April, May and the year
+
+
 def test_every_section_is_drawn_and_user_text_is_escaped() -> None:
     page = render_report(data())
     for section in ("equity", "drawdown", "monthly", "price", "strategies", "metrics", "models"):

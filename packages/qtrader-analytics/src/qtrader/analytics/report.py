@@ -78,16 +78,20 @@ class ReportData:
     trades: Sequence[TradeMark] = ()
 
 
-def monthly_returns(equity: Sequence[tuple[datetime, float]]) -> dict[tuple[int, int], float]:
+def monthly_returns(
+    equity: Sequence[tuple[datetime, float]],
+) -> dict[tuple[int, int], float | None]:
     """The return of each calendar month (the timestamps' own dates), from the previous
-    month's last equity (the first month: from the first row) to the month's last."""
+    month's last equity (the first month: from the first row) to the month's last;
+    ``None`` from an equity at or below zero, where a return means nothing (from -48,800
+    to -151,200 is no gain of 210%), as for the metrics."""
     last: dict[tuple[int, int], float] = {}
     for stamp, value in equity:
         last[(stamp.year, stamp.month)] = value
-    out: dict[tuple[int, int], float] = {}
+    out: dict[tuple[int, int], float | None] = {}
     previous = equity[0][1] if equity else 0.0
     for month, value in last.items():
-        out[month] = value / previous - 1.0 if previous else 0.0
+        out[month] = value / previous - 1.0 if previous > 0 else None
         previous = value
     return out
 
@@ -207,24 +211,28 @@ def _monthly_table(equity: Sequence[tuple[datetime, float]]) -> str:
     months = monthly_returns(equity)
     if not months:
         return '<p class="empty">no rows</p>'
-    biggest = max(abs(r) for r in months.values()) or 1.0
+    biggest = max((abs(r) for r in months.values() if r is not None), default=0.0) or 1.0
     head = "".join(f"<th>{m}</th>" for m in MONTHS)
     rows = []
     for year in sorted({y for y, _ in months}):
         cells = []
         for month in range(1, 13):
-            r = months.get((year, month))
-            if r is None:
+            if (year, month) not in months:
                 cells.append("<td></td>")
+                continue
+            r = months[(year, month)]
+            if r is None:
+                cells.append('<td title="from an equity at or below zero">—</td>')
                 continue
             shade = 0.15 + 0.7 * abs(r) / biggest
             colour = f"rgba(22,140,60,{shade:.2f})" if r >= 0 else f"rgba(200,40,40,{shade:.2f})"
             cells.append(f'<td style="background:{colour}">{r * 100:+.2f}%</td>')
-        year_return = 1.0
+        year_return: float | None = 1.0
         for (y, _), r in months.items():
             if y == year:
-                year_return *= 1.0 + r
-        cells.append(f'<td class="year">{(year_return - 1.0) * 100:+.2f}%</td>')
+                year_return = None if r is None or year_return is None else year_return * (1 + r)
+        shown = "—" if year_return is None else f"{(year_return - 1.0) * 100:+.2f}%"
+        cells.append(f'<td class="year">{shown}</td>')
         rows.append(f"<tr><th>{year}</th>{''.join(cells)}</tr>")
     return f'<table class="monthly"><tr><th></th>{head}<th>Year</th></tr>{"".join(rows)}</table>'
 
