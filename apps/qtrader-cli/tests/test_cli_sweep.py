@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from qtrader.cli.api import run_backtest
 from qtrader.cli.sweep import (
@@ -194,6 +195,28 @@ def test_a_key_through_a_list_needs_an_index_it_has() -> None:
         with_values({"tags": []}, {"tags.0": "x"})
     with pytest.raises(SweepError, match="start is not a mapping or a list in the config"):
         with_values(document, {"start.day": 3})
+
+
+def test_a_runs_config_keeps_references_as_written_never_their_values(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The data path comes from ${QT_TINY_DATA}: a plain backtest writes the reference, and
+    # the sweep's run folders wrote the value (a secret, were it an API key). A swept key
+    # that had a reference is the swept value now.
+    monkeypatch.setenv("QT_TINY_DATA", str(tiny / "data"))
+    monkeypatch.setenv("QT_QUANTITY", "100")
+    config = tiny / "config.yaml"
+    text = config.read_text().replace("  path: data", "  path: ${QT_TINY_DATA}")
+    config.write_text(text.replace("quantity: 100}", "quantity: '${QT_QUANTITY}'}"))
+    axis = parse_axis("strategy.params.quantity=50,60")
+    run_sweep(SweepSpec(config, (axis,), tmp_path / "s"), SerialExecutor())
+    for row, quantity in zip(table(tmp_path / "s"), (50, 60), strict=True):
+        written = yaml.safe_load((tmp_path / "s" / row["results"] / "config.yaml").read_text())
+        assert written["data"]["path"] == "${QT_TINY_DATA}"
+        assert written["strategy"]["params"]["quantity"] == quantity
+        assert (
+            str(tiny / "data") not in (tmp_path / "s" / row["results"] / "config.yaml").read_text()
+        )
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tiny: Path, tmp_path: Path) -> None:

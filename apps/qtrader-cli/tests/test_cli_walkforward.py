@@ -99,3 +99,40 @@ def test_walk_forward_on_the_sample_data(tmp_path: Path) -> None:
     page = (tmp_path / "wf" / "walkforward.html").read_text()
     assert page.count("<tr>") == 4  # the header and three windows
     assert '<path d="M10.0,' in page
+
+
+def test_window_folders_keep_references_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The window runs wrote the data path a ${VAR} gave, not the reference.
+    monkeypatch.setenv("QT_SAMPLE", str(ROOT / "examples" / "data" / "sample"))
+    config = tmp_path / "c.yaml"
+    text = (ROOT / "examples" / "sma_crossover.yaml").read_text()
+    config.write_text(text.replace("path: data/sample", "path: ${QT_SAMPLE}"))
+    spec = SweepSpec(config, (parse_axis("strategy.params.fast=5,10"),), tmp_path / "wf")
+    result = walk_forward(spec, SerialExecutor(), train_months=36, test_months=24)
+    assert result.windows
+    for w in result.windows:
+        text = (tmp_path / "wf" / "windows" / f"{w.window.number:03d}" / "config.yaml").read_text()
+        assert "path: ${QT_SAMPLE}" in text
+        assert str(ROOT / "examples") not in text
+
+
+def test_a_walk_forward_that_chose_nothing_is_an_error_not_an_empty_success(
+    tmp_path: Path,
+) -> None:
+    # Every in-sample run fails (fast=abc): it exited 0 with an empty oos_equity.csv, and
+    # walkforward.html showed the errors escaped twice (&amp;#x27;).
+    config = ROOT / "examples" / "sma_crossover.yaml"
+    spec = SweepSpec(config, (parse_axis("strategy.params.fast=abc"),), tmp_path / "wf")
+    with pytest.raises(SweepError, match="no window could choose parameters"):
+        walk_forward(spec, SerialExecutor(), train_months=36, test_months=24)
+    page = (tmp_path / "wf" / "walkforward.html").read_text()
+    assert "&amp;#x27;" not in page
+    assert "strategy &#x27;sma_crossover&#x27;" in page
+    # A misspelt metric stops at the first window, naming the one meant.
+    spec = SweepSpec(
+        config, (parse_axis("strategy.params.fast=5"),), tmp_path / "wf2", metric="sharpee"
+    )
+    with pytest.raises(SweepError, match="did you mean 'sharpe'"):
+        walk_forward(spec, SerialExecutor(), train_months=36, test_months=24)

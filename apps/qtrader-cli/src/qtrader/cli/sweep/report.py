@@ -170,7 +170,7 @@ def render_walk_forward(spec: SweepSpec, windows: Sequence[Any], curve: Sequence
             f"{w.window.out_start} to {w.window.out_end}",
             *values,
             _fmt(w.in_sample),
-            _fmt(w.out_of_sample) if not w.error else html.escape(w.error),
+            _fmt(w.out_of_sample) if not w.error else w.error,  # escaped with the cells
         ]
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     table = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"

@@ -7,7 +7,8 @@ import copy
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from qtrader.cli.config import (
     describe_validation_error,
     refuse_bool_misreads,
 )
+from qtrader.cli.envvars import KeyPath
 from qtrader.cli.sweep.grid import SweepError
 
 
@@ -77,6 +79,9 @@ class RunTask:
     document: dict[str, Any]
     base_dir: str
     output: str | None
+    as_written: dict[KeyPath, str] = field(default_factory=dict)
+    """The values of ``document`` that came from ``${VAR}`` references, as written: its
+    results folder shows them so, never a secret."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +143,33 @@ def _data_for(config: BacktestConfig, base_dir: Path) -> Any:
     return data
 
 
-def validate(document: dict[str, Any], label: str) -> BacktestConfig:
+def validate(
+    document: dict[str, Any], label: str, as_written: Mapping[KeyPath, str] | None = None
+) -> BacktestConfig:
+    """A run's config; ``as_written``: what of it came from ``${VAR}`` references, shown as
+    written in its errors and in the ``config.yaml`` of its results."""
     try:
         config = BacktestConfig.model_validate(document)
         refuse_bool_misreads(document, config)
     except ValidationError as exc:
-        raise ConfigError(f"{label}: invalid config\n{describe_validation_error(exc)}") from exc
+        problems = describe_validation_error(exc, as_written=as_written)
+        raise ConfigError(f"{label}: invalid config\n{problems}") from exc
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from exc
+    config._as_written = dict(as_written or {})
     return config
+
+
+def written_for(as_written: Mapping[KeyPath, str], point: Mapping[str, Any]) -> dict[KeyPath, str]:
+    """The references as written of a config that ``point`` changes: those of the keys it
+    sets (or of what is inside them) are its values now, not the references."""
+    swept = [tuple(key.split(".")) for key in point]
+
+    def kept(path: KeyPath) -> bool:
+        parts = tuple(str(part) for part in path)
+        return not any(parts[: len(key)] == key for key in swept)
+
+    return {path: text for path, text in as_written.items() if kept(path)}
 
 
 def execute(task: RunTask) -> RunRecord:
@@ -156,7 +179,7 @@ def execute(task: RunTask) -> RunRecord:
     started = time.perf_counter()
     base_dir = Path(task.base_dir)
     try:
-        config = validate(task.document, f"run {task.run_id}")
+        config = validate(task.document, f"run {task.run_id}", task.as_written)
         output = None if task.output is None else Path(task.output)
         outcome = run_backtest(
             config, base_dir, output, data=_data_for(config, base_dir), stream_records=True

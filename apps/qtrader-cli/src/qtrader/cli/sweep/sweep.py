@@ -35,7 +35,14 @@ from qtrader.analytics import atomic_path
 from qtrader.cli.config import load_config
 from qtrader.cli.sweep.executors import SweepExecutor
 from qtrader.cli.sweep.grid import Axis, Constraint, SweepError, combinations, sample
-from qtrader.cli.sweep.runs import RunRecord, RunTask, execute, run_id, with_values
+from qtrader.cli.sweep.runs import (
+    RunRecord,
+    RunTask,
+    execute,
+    run_id,
+    with_values,
+    written_for,
+)
 
 Progress = Callable[[int, int, int, "RunRecord | None"], None]
 """``progress(done, total, failed, best)`` after each run."""
@@ -141,7 +148,9 @@ def run_sweep(
         if rid in done:
             continue
         values = with_values(document, point)  # validated by the worker: a bad one fails
-        tasks.append(RunTask(index, rid, point, values, str(base_dir), str(output / "runs" / rid)))
+        written = written_for(base.as_written, point)
+        folder = str(output / "runs" / rid)
+        tasks.append(RunTask(index, rid, point, values, str(base_dir), folder, written))
     records = dict(done)
     resumed = len(records)
     failed = sum(r.status != "ok" for r in records.values())
@@ -192,18 +201,22 @@ def make_output_folder(folder: Path) -> None:
         raise SweepError(f"--output {folder}: cannot make it ({exc.strerror or exc})") from exc
 
 
-def _check_metric(records: Sequence[RunRecord], metric: str) -> None:
+def _check_metric(
+    records: Sequence[RunRecord],
+    metric: str,
+    then: str = (
+        "no results folder was deleted, and the same command with the right name runs nothing again"
+    ),
+) -> None:
     """Refuse to rank by a metric no run has (a misspelt name would rank every run last
-    and delete every folder): nothing is deleted, and a second invocation resumes."""
+    and delete every folder): nothing is deleted, and a second invocation resumes.
+    ``then``: what the message says happened."""
     names = sorted({k for r in records if r.status == "ok" for k in r.metrics})
     if not names or metric in names:
         return
     near = difflib.get_close_matches(metric, names, n=1)
     hint = f" (did you mean {near[0]!r}?)" if near else f"; the metrics are {', '.join(names)}"
-    raise SweepError(
-        f"--metric {metric!r}: no run has such a metric{hint}; no results folder was deleted, "
-        "and the same command with the right name runs nothing again"
-    )
+    raise SweepError(f"--metric {metric!r}: no run has such a metric{hint}; {then}")
 
 
 def _reindexed(record: RunRecord, index: int, point: dict[str, Any]) -> RunRecord:

@@ -29,10 +29,11 @@ from qtrader.cli.config import load_config
 from qtrader.cli.sweep.executors import SweepExecutor
 from qtrader.cli.sweep.grid import SweepError
 from qtrader.cli.sweep.report import render_walk_forward
-from qtrader.cli.sweep.runs import RunTask, execute, run_id, with_values
+from qtrader.cli.sweep.runs import RunTask, execute, run_id, with_values, written_for
 from qtrader.cli.sweep.sweep import (
     SweepSpec,
     _atomic_write,
+    _check_metric,
     best_of,
     make_output_folder,
     points_of,
@@ -111,20 +112,21 @@ def walk_forward(
     results = []
     curve: list[tuple[str, Decimal]] = []
     for window in windows(base.start, base.end, train_months, test_months, anchored):
+        span = {"start": str(window.in_start), "end": str(window.in_end)}
         tasks = [
             RunTask(
                 i,
                 run_id(p),
                 p,
-                with_values(
-                    document, {**p, "start": str(window.in_start), "end": str(window.in_end)}
-                ),
+                with_values(document, {**p, **span}),
                 str(base_dir),
                 None,
+                written_for(base.as_written, {**p, **span}),
             )
             for i, p in enumerate(points)
         ]
         records = sorted(executor.map_unordered(execute, tasks), key=lambda r: r.index)
+        _check_metric(records, spec.metric, "the walk-forward stopped at its first window")
         best = best_of(records, spec.metric, spec.maximize)
         if best is None:
             errors = "; ".join(sorted({r.error for r in records if r.error}))[:300]
@@ -133,7 +135,13 @@ def walk_forward(
         folder = spec.output / "windows" / f"{window.number:03d}"
         values = {**best.point, "start": str(window.out_start), "end": str(window.out_end)}
         out_task = RunTask(
-            0, best.run_id, best.point, with_values(document, values), str(base_dir), str(folder)
+            0,
+            best.run_id,
+            best.point,
+            with_values(document, values),
+            str(base_dir),
+            str(folder),
+            written_for(base.as_written, values),
         )
         (out,) = list(executor.map_unordered(execute, [out_task]))
         if out.status != "ok":
@@ -153,6 +161,12 @@ def walk_forward(
         )
     result = WalkForwardResult(tuple(results), tuple(curve))
     _write(spec, result)
+    if results and all(w.point is None for w in results):
+        raise SweepError(
+            f"no window could choose parameters: every in-sample run failed or none has "
+            f"{spec.metric!r}; the first window's: {results[0].error} (see "
+            f"{spec.output / 'walkforward.csv'})"
+        )
     return result
 
 
