@@ -73,6 +73,16 @@ def test_a_split_pushed_adjusts_the_history_as_the_engine_does() -> None:
         ctx.history("AAA", "vwap", 1)
 
 
+def test_reading_more_history_than_declared_is_refused_as_in_the_engine() -> None:
+    ctx = FakeStrategyContext(("AAA",), strategy_id="s1", history_bars=2)
+    for bars in daily_slices(DAYS, {"AAA": [(10.0, 11.0), (12.0, 13.0), (13.5, 14.0)]}):
+        ctx.push(bars)
+    assert ctx.history("AAA", "close", 2).tolist() == [13.0, 14.0]
+    for read in (lambda: ctx.history("AAA", "close", 3), lambda: ctx.history_matrix("close", 3)):
+        with pytest.raises(ValueError, match="strategy 's1' declared at most 2"):
+            read()
+
+
 def test_before_any_slice() -> None:
     ctx = FakeStrategyContext(("AAA",))
     with pytest.raises(RuntimeError, match="push"):

@@ -38,8 +38,12 @@ class FakeStrategyContext(OrderHelpers):
         strategy_id: str = "test",
         cash: Decimal = Decimal(100_000),
         lot_sizes: Mapping[str, Decimal] | None = None,
+        history_bars: int | None = None,
     ) -> None:
+        """``history_bars``: what the strategy declares it reads at most; asking for more
+        is a ``ValueError``, as in the engine (give ``strategy.history_bars``)."""
         self._symbols = symbols
+        self._history_bars = history_bars
         self._strategy_id = strategy_id
         self._lots = dict(lot_sizes or {})
         self._rejected = 0
@@ -118,10 +122,18 @@ class FakeStrategyContext(OrderHelpers):
             raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        self._check_declared(n)
         values = self._history[symbol][field]
         view = np.array(values[max(0, len(values) - n) :], dtype=np.float64)
         view.flags.writeable = False
         return view
+
+    def _check_declared(self, n: int) -> None:
+        if self._history_bars is not None and n > self._history_bars:
+            raise ValueError(
+                f"asked for {n} bars of history; strategy {self._strategy_id!r} declared at "
+                f"most {self._history_bars} (history_bars)"
+            )
 
     def history_matrix(self, field: str, n: int) -> HistoryMatrix:
         """Built symbol by symbol from ``history`` (simple, not fast): same semantics as
@@ -130,6 +142,7 @@ class FakeStrategyContext(OrderHelpers):
             raise KeyError(f"unknown field {field!r}; expected one of {list(PRICE_FIELDS)}")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
+        self._check_declared(n)
         values = np.full((len(self._symbols), n), np.nan)
         counts = np.zeros(len(self._symbols), dtype=np.int64)
         for i, symbol in enumerate(self._symbols):
