@@ -10,7 +10,9 @@ from qtrader.models import (
     Bar,
     BarSlice,
     Fill,
+    Order,
     OrderRequest,
+    OrderType,
     RiskDecision,
     Side,
     Signal,
@@ -153,6 +155,31 @@ def test_covering_a_short_is_an_exit() -> None:
     assert b.order is not None
     assert b.order.quantity == D(150)
     assert not c.approved
+
+
+def test_a_resting_order_is_no_position_to_exit_while_tripped() -> None:
+    # Tripped. s2 holds nothing but has a resting buy of 10 (a limit far below): a sale of
+    # 10 was taken as the exit of that "long" and approved, leaving s2 short while no new
+    # risk may be taken. Mirror: a resting sell is no short for a buy to cover.
+    run = Run(**BREAKER)
+    run.bar(2, 100.0)
+    run.bar(3, 80.0)  # drawdown 0.2
+
+    def s2(side: Side, **fields: Any) -> OrderRequest:
+        return OrderRequest(strategy_id="s2", symbol="AAA", side=side, quantity=D(10), **fields)
+
+    rest_buy = s2(Side.BUY, type=OrderType.LIMIT, limit_price=D(1))
+    rest_sell = s2(Side.SELL, type=OrderType.LIMIT, limit_price=D(1000))
+    working = [
+        Order(**rest_buy.model_dump(), id="W1", created_at=run.at),
+        Order(**rest_sell.model_dump(), id="W2", created_at=run.at),
+    ]
+    view, prices = run.portfolio.view(), {"AAA": run.close}
+    [sale] = run.risk.decide([s2(Side.SELL)], view, prices, run.at, working[:1])
+    assert not sale.approved
+    assert "would take strategy 's2' from 10 to 0" in sale.reason  # 10 with the resting buy
+    [cover] = run.risk.decide([s2(Side.BUY)], view, prices, run.at, working[1:])
+    assert not cover.approved
 
 
 def test_drawdown_breaker_resumes_once_recovered() -> None:

@@ -297,6 +297,26 @@ def test_short_check_counts_sells_approved_earlier_in_the_batch(book: Book) -> N
     assert second.figures["position_before"] == D(40)
 
 
+def test_a_limit_buy_approved_earlier_in_the_call_covers_no_sale(book: Book) -> None:
+    # Flat, a buy limit of 10 at 5 (far below the market: it may never fill), then a sale
+    # of 10: taken against the limit buy it went 10 -> 0 and was approved, and the run
+    # ended short 10. A market buy of 10 fills at the next open: it covers a sale.
+    portfolio = book("100000", [])
+    config = RiskConfig(allow_short=False)
+    resting = OrderRequest(
+        strategy_id="s1", symbol="AAPL", side=Side.BUY, quantity=D(10),
+        type=OrderType.LIMIT, limit_price=D(5),
+    )  # fmt: skip
+    prices = {"AAPL": "10"}
+    _, sale = decide(config, [resting, sell("AAPL", 10)], portfolio, prices)
+    assert not sale.approved
+    assert (
+        sale.reason == "allow_short is false: sell 10 AAPL would take strategy 's1' from 0 to -10"
+    )
+    _, sale = decide(config, [buy("AAPL", 10), sell("AAPL", 10)], portfolio, prices)
+    assert sale.approved
+
+
 def test_max_position_rejects_an_order_above_the_fraction_of_equity(book: Book) -> None:
     config = RiskConfig(max_position_pct=D("0.2"))
     [d] = decide(config, [buy("AAPL", 150)], book("100000"), {"AAPL": "150"})

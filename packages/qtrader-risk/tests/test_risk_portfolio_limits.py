@@ -220,6 +220,23 @@ def test_max_open_positions(held: PortfolioView) -> None:
     assert d.reason.endswith("; no quantity fits")
 
 
+def test_a_resting_close_does_not_free_a_place(held: PortfolioView) -> None:
+    # AAA and BBB open, at most 2. A limit sell of all AAA may never fill: CCC stays
+    # refused, in the same call and against the same sell still working; a market sell
+    # of all AAA (it fills at the next open) does free the place.
+    policy = {**MARGIN, "max_open_positions": 2}
+    limit_close = OrderRequest(
+        strategy_id="s1", symbol="AAA", side=Side.SELL, quantity=D(500),
+        type=OrderType.LIMIT, limit_price=D(200),
+    )  # fmt: skip
+    close, new = decide(policy, [limit_close, buy(10, "CCC")], held)
+    assert approved([close, new]) == [D(500), D(0)]
+    assert new.reason.startswith("max_open_positions: buy 10 CCC would open position number 3")
+    working = Order(**limit_close.model_dump(), id="W1", created_at=ny_close(date(2024, 1, 4)))
+    [d] = decide(policy, [buy(10, "CCC")], held, [working])
+    assert not d.approved
+
+
 def test_a_working_order_holds_a_place(held: PortfolioView) -> None:
     working = Order(
         id="W1",

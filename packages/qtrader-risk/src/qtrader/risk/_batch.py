@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from qtrader.models import Order, OrderRequest, PortfolioView, Side
+from qtrader.models import Order, OrderRequest, OrderType, PortfolioView, Side
 from qtrader.risk._arith import ZERO, usable_price
+
+# Orders approved in a call that fill at the next open or close whatever the price: the
+# others wait for a price they may never see.
+_CERTAIN = frozenset({OrderType.MARKET, OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE})
 
 
 class Batch:
@@ -21,8 +25,8 @@ class Batch:
         "_exits",
         "_portfolio",
         "_strategy",
+        "_uncertain",
         "_working",
-        "_working_buys",
         "cash",
         "committed_cash",
         "equity",
@@ -40,7 +44,10 @@ class Batch:
         # of brackets, the other working orders, and the working buys' quantities.
         self._exits: dict[tuple[str, str], Decimal] = {}
         self._working: dict[tuple[str, str], Decimal] = {}
-        self._working_buys: dict[tuple[str, str], Decimal] = {}
+        # Of ``_strategy``, what orders that may never fill add, by side: every order still
+        # working, and the orders approved in this call that wait for a price (limit, stop).
+        # (buys, sells), both >= 0.
+        self._uncertain: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
 
     def strategy_position(self, strategy_id: str, symbol: str) -> Decimal:
         key = (strategy_id, symbol)
@@ -57,12 +64,10 @@ class Batch:
 
     def commit_working(self, order: Order, reference_price: Decimal) -> None:
         """Count an order still working at the venue (``commit``), noting what kind it is."""
-        self.commit(order, reference_price)
+        self._commit(order, reference_price, certain=False)
         key = (order.strategy_id, order.symbol)
         kept = self._exits if order.parent_id is not None else self._working
         kept[key] = kept.get(key, ZERO) + order.signed_quantity
-        if order.side is Side.BUY:
-            self._working_buys[key] = self._working_buys.get(key, ZERO) + order.quantity
 
     def sizing_position(self, strategy_id: str, symbol: str, flat: bool) -> Decimal:
         """The position a signal's target is measured from: held, approved in this call and
@@ -75,18 +80,34 @@ class Batch:
 
     def short_floor(self, strategy_id: str, symbol: str) -> Decimal:
         """The least the strategy may hold once its orders fill: its position less the buys
-        still working, which may never fill (a sell against them could go short)."""
-        key = (strategy_id, symbol)
-        return self.strategy_position(strategy_id, symbol) - self._working_buys.get(key, ZERO)
+        that may never fill (still working, or approved in this call at a limit or stop):
+        a sell against them could go short."""
+        buys, _ = self._uncertain.get((strategy_id, symbol), (ZERO, ZERO))
+        return self.strategy_position(strategy_id, symbol) - buys
+
+    def long_ceiling(self, strategy_id: str, symbol: str) -> Decimal:
+        """The most the strategy may hold once its orders fill: its position plus the sells
+        that may never fill (a buy against them is no covering of a short)."""
+        _, sells = self._uncertain.get((strategy_id, symbol), (ZERO, ZERO))
+        return self.strategy_position(strategy_id, symbol) + sells
 
     def commit(self, order: OrderRequest, reference_price: Decimal) -> None:
         """Count an approved order against what later orders of the batch may use."""
+        self._commit(order, reference_price, certain=order.type in _CERTAIN)
+
+    def _commit(self, order: OrderRequest, reference_price: Decimal, certain: bool) -> None:
         signed = order.signed_quantity
         key = (order.strategy_id, order.symbol)
         self._strategy[key] = self.strategy_position(*key) + signed
         self._account[order.symbol] = self.account_position(order.symbol) + signed
         if order.side is Side.BUY:
             self.committed_cash += order.quantity * reference_price
+        if not certain:
+            buys, sells = self._uncertain.get(key, (ZERO, ZERO))
+            if order.side is Side.BUY:
+                self._uncertain[key] = (buys + order.quantity, sells)
+            else:
+                self._uncertain[key] = (buys, sells + order.quantity)
 
 
 class BookBatch(Batch):
@@ -117,7 +138,10 @@ class BookBatch(Batch):
         self._traded: dict[str, Decimal] = {}
         self._by_strategy: dict[str, Decimal] = {}
         self._gross = self._net = ZERO
-        self._open = 0
+        # Symbols held, or that an order working or approved may open. Only an order that
+        # fills whatever the price (approved at market in this call) frees a place by
+        # closing one: a resting one may never fill.
+        self._open: set[str] = set()
         if exposures:
             self._read_exposures()
 
@@ -130,7 +154,7 @@ class BookBatch(Batch):
             if quantity != ZERO:
                 self._gross += abs(quantity) * value
                 self._net += quantity * value
-                self._open += 1
+                self._open.add(position.symbol)
 
     def _value_price(self, symbol: str, fallback: Decimal) -> Decimal:
         value = self._value.get(symbol)
@@ -140,17 +164,20 @@ class BookBatch(Batch):
             self._value[symbol] = value
         return value
 
-    def commit(self, order: OrderRequest, reference_price: Decimal) -> None:
+    def _commit(self, order: OrderRequest, reference_price: Decimal, certain: bool) -> None:
         symbol, strategy_id = order.symbol, order.strategy_id
         account_before = self.account_position(symbol)
         strategy_before = self.strategy_position(strategy_id, symbol)
-        super().commit(order, reference_price)
+        super()._commit(order, reference_price, certain)
         signed = order.signed_quantity
         value = self._value_price(symbol, reference_price)
         account_after = account_before + signed
         self._gross += (abs(account_after) - abs(account_before)) * value
         self._net += signed * value
-        self._open += (account_after != ZERO) - (account_before != ZERO)
+        if account_after != ZERO:
+            self._open.add(symbol)
+        elif certain:  # closed by an order that fills whatever the price
+            self._open.discard(symbol)
         gross = self._by_strategy.get(strategy_id)
         if gross is not None:
             change = abs(strategy_before + signed) - abs(strategy_before)
@@ -169,7 +196,10 @@ class BookBatch(Batch):
 
     @property
     def open_positions(self) -> int:
-        return self._open
+        return len(self._open)
+
+    def counts_open(self, symbol: str) -> bool:
+        return symbol in self._open
 
     def strategy_gross(self, strategy_id: str) -> Decimal:
         gross = self._by_strategy.get(strategy_id)

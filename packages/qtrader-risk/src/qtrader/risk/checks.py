@@ -33,7 +33,12 @@ class PortfolioBook(Protocol):
 
     @property
     def open_positions(self) -> int:
-        """Symbols with a non-zero position."""
+        """Symbols held, or that an order working or approved may open (only one approved
+        at market frees a place by closing a position: a resting one may never fill)."""
+        ...
+
+    def counts_open(self, symbol: str) -> bool:
+        """Whether ``symbol`` is one of ``open_positions``."""
         ...
 
     def strategy_gross(self, strategy_id: str) -> Decimal:
@@ -67,8 +72,12 @@ class OrderCheck:
     book: PortfolioBook | None = None
     """Portfolio-wide figures, given when a limit of the policy needs them."""
     strategy_floor: Decimal | None = None
-    """``strategy_position`` less the strategy's buys still working (they may never fill):
-    what a sale may not take below zero. ``None``: ``strategy_position``."""
+    """``strategy_position`` less the strategy's buys that may never fill (still working,
+    or approved in the call at a limit or stop): what a sale may not take below zero, and
+    the long a sale may exit. ``None``: ``strategy_position``."""
+    strategy_ceiling: Decimal | None = None
+    """``strategy_position`` plus the strategy's sells that may never fill: the short a
+    buy may exit. ``None``: ``strategy_position``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +129,15 @@ def shrinks(before: Decimal, after: Decimal) -> bool:
 
 
 def exit_part(c: OrderCheck) -> Decimal:
-    """How much of the order only reduces its strategy's position towards flat."""
-    position, order = c.strategy_position, c.order
-    if order.side is Side.SELL and position > ZERO:
-        return min(order.quantity, position)
-    if order.side is Side.BUY and position < ZERO:
-        return min(order.quantity, -position)
-    return ZERO
+    """How much of the order only reduces its strategy's position towards flat: the
+    position it will hold whatever the orders that may never fill do (a resting buy is
+    no long for a sale to exit, a resting sell no short for a buy to cover)."""
+    order = c.order
+    if order.side is Side.SELL:
+        held = c.strategy_position if c.strategy_floor is None else c.strategy_floor
+        return min(order.quantity, held) if held > ZERO else ZERO
+    held = c.strategy_position if c.strategy_ceiling is None else c.strategy_ceiling
+    return min(order.quantity, -held) if held < ZERO else ZERO
 
 
 def fit_value(limit_value: Decimal, other: Decimal, c: OrderCheck, before: Decimal) -> Decimal:

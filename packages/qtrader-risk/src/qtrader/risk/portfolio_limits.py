@@ -90,8 +90,8 @@ class NetLeverageLimit:
 
 
 class OpenPositionsLimit:
-    """At most ``most`` symbols with a position in the portfolio. Only an order that
-    opens a position in a symbol the portfolio is flat in can breach it; it cannot be
+    """At most ``most`` symbols with a position in the portfolio. Only an order in a
+    symbol not counted open (``PortfolioBook.counts_open``) can breach it; it cannot be
     cut down to fit (any quantity opens the position)."""
 
     name = "max_open_positions"
@@ -100,10 +100,10 @@ class OpenPositionsLimit:
         self._most = most
 
     def check(self, c: OrderCheck) -> LimitVerdict:
-        order = c.order
-        if c.account_position != ZERO:
+        order, book = c.order, _book(c)
+        if book.counts_open(order.symbol):
             return LimitVerdict(breached=False, fit=order.quantity)
-        count = _book(c).open_positions
+        count = book.open_positions
         if count < self._most:
             return LimitVerdict(breached=False, fit=order.quantity)
         return LimitVerdict(

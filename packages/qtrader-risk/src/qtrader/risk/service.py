@@ -197,6 +197,7 @@ class PreTradeRiskService:
                 reference_price=ref,
                 strategy_position=position,
                 strategy_floor=batch.short_floor(intent.strategy_id, symbol),
+                strategy_ceiling=batch.long_ceiling(intent.strategy_id, symbol),
                 account_position=batch.account_position(symbol),
                 cash=batch.cash,
                 committed_cash=batch.committed_cash,
