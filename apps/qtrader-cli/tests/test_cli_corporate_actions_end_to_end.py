@@ -179,3 +179,32 @@ def test_the_ledger_never_goes_back_in_time_on_an_ex_date(tmp_path: Path) -> Non
         ("fill", "2020-08-31T09:30:00-04:00", "440"),
         ("dividend", "2020-09-01T09:30:00-04:00", "440"),
     ]
+
+
+SELL_ACROSS_A_SPLIT = """\
+from qtrader.models import BaseStrategy
+
+
+class SellAcross(BaseStrategy):
+    def on_bar(self, ctx):
+        day = ctx.timestamp.date().isoformat()
+        if day == "2020-08-26":
+            ctx.buy("AAA", 100)  # 100 at 502 on 08-27
+        elif day == "2020-08-27":
+            ctx.sell("AAA", 50)  # 50 at 505 on 08-28, before the split
+        elif day == "2020-08-31":
+            ctx.sell("AAA", 200)  # the 50 left are 200 after the 4-for-1: at 130 on 09-01
+"""
+
+
+def test_a_trip_closed_partly_before_a_split_counts_post_split_shares(tmp_path: Path) -> None:
+    # 50 sold before the split are 200 post-split shares: one trip of 400 at 502 / 4 =
+    # 125.5, out at (50 x 505 + 200 x 130) / 400 = 128.125, P&L 50 x 3 + 200 x 4.5 = 1050.
+    # It was a trip of 250 "shares" (50 + 200 added as if alike) at 200.8 and 205.
+    (tmp_path / "sell.py").write_text(SELL_ACROSS_A_SPLIT)
+    config = write_case(tmp_path, strategy="{name: 'sell.py:SellAcross'}", actions=ACTIONS)
+    result = runner.invoke(app, ["backtest", str(config), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader((tmp_path / "out" / "trades.csv").read_text().splitlines())
+    assert (row["quantity"], row["entry_price"], row["exit_price"], row["pnl"]) == (
+        "400", "125.5", "128.125", "1050")  # fmt: skip

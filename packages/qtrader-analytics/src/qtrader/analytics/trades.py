@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from qtrader.models import LedgerEntry
+from qtrader.models import LedgerEntry, LedgerEntryType, split_fraction
 
 ZERO = Decimal(0)
 
@@ -23,9 +23,9 @@ ZERO = Decimal(0)
 class RoundTrip:
     """A position in one symbol by one strategy, from flat back to flat.
 
-    ``quantity`` is the shares closed (after any split: in the shares closed, so 100
-    bought before a 4-for-1 split are 400), the fraction a split paid as cash in lieu
-    included. ``entry_price`` is the closed cost basis per share (split-adjusted),
+    ``quantity`` is the shares closed, in the shares of the trip's end (100 bought before
+    a 4-for-1 split are 400, whether sold before or after it), the fraction a split paid as
+    cash in lieu included. ``entry_price`` is the closed cost basis per share (split-adjusted),
     ``exit_price`` the quantity-weighted exit price. ``commission`` is the share of the
     opening and closing fills' commissions that belongs to the closed shares, and
     ``pnl`` is net of it: ``pnl + commission`` summed over trips is the portfolio's
@@ -66,6 +66,9 @@ def round_trips(ledger: Iterable[LedgerEntry]) -> tuple[RoundTrip, ...]:
     return tuple(RoundTripBuilder().add(ledger))
 
 
+SPLIT = LedgerEntryType.SPLIT
+
+
 class RoundTripBuilder:
     """``round_trips`` a part of the ledger at a time: ``add`` the entries in order, get
     the trips they closed (a ledger in parts gives the trips of the whole, in order)."""
@@ -83,6 +86,11 @@ class RoundTripBuilder:
                 continue  # margin interest: the account's, no position
             key = (entry.strategy_id, entry.symbol)
             trip = open_trips.get(key)
+            if trip is not None and entry.type is SPLIT and entry.ratio is not None:
+                # Shares closed before the split, counted in post-split shares like those
+                # closed after it (cost and proceeds are money: the split leaves them).
+                new, old = split_fraction(entry.ratio)
+                trip.quantity = trip.quantity * new / old
             for lot in entry.lots_closed:
                 if trip is None:  # pragma: no cover - a lot is closed only while one is open
                     raise ValueError(f"ledger entry {entry.sequence} closes a lot of no position")
