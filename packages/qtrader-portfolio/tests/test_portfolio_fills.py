@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from qtrader.portfolio import (
     PortfolioConfig,
     PortfolioError,
 )
+from qtrader.portfolio.lots import OpenLot
 
 D = Decimal
 DAY0 = date(2024, 1, 2)
@@ -274,3 +275,13 @@ def test_matchers_accept_an_empty_book(
     matcher: FifoLotMatcher | LifoLotMatcher | HighestCostLotMatcher,
 ) -> None:
     assert matcher.closing_order([]) == []
+
+
+def test_highest_cost_ties_go_to_the_oldest_lot_whatever_the_last_digit() -> None:
+    # Two lots bought at one price, split alike: one's cost / quantity is rounded at 1e-10,
+    # the other's carries 28 digits. The noise decided which closed first; the oldest must.
+    at = datetime(2024, 1, 2, 16, tzinfo=UTC)
+    older = OpenLot("s1", "AAA", Decimal(1), Decimal("133.3333333333"), Decimal(0), at, "F-1", 1)
+    newer = OpenLot("s1", "AAA", Decimal(3), Decimal(400), Decimal(0), at, "F-2", 2)
+    assert newer.price > older.price  # by 3.3e-11: rounding, not a higher cost
+    assert HighestCostLotMatcher().closing_order([newer, older]) == [older, newer]

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from qtrader.portfolio._arith import QUOTIENT_QUANTUM
 from qtrader.portfolio.config import LotMatching
 
 
@@ -79,11 +80,15 @@ class HighestCostLotMatcher:
     def closing_order(self, lots: Sequence[OpenLot]) -> list[OpenLot]:
         if not lots:
             return []
-        # All lots of one book are on the same side (a trade closes before it opens).
+        # All lots of one book are on the same side (a trade closes before it opens). Prices
+        # compare at the step quotients are rounded to: two lots bought at one price and
+        # split alike may differ in the last digit of cost / quantity, and the oldest first
+        # must still decide between them.
         long_side = lots[0].quantity > 0
-        if long_side:
-            return sorted(lots, key=lambda lot: (-lot.price, lot.sequence))
-        return sorted(lots, key=lambda lot: (lot.price, lot.sequence))
+        sign = -1 if long_side else 1
+        return sorted(
+            lots, key=lambda lot: (sign * lot.price.quantize(QUOTIENT_QUANTUM), lot.sequence)
+        )
 
 
 class SpecificLotMatcher:
